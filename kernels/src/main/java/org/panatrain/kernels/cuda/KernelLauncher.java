@@ -104,6 +104,9 @@ final class KernelLauncher {
         if (t.location() != Tensor.Location.DEVICE) {
             throw new IllegalArgumentException("the CUDA backend needs device tensors, got a " + t);
         }
+        if (!t.data().scope().isAlive()) {
+            throw new IllegalStateException("a " + t + " tensor was used after its device arena closed");
+        }
         return t.data().address();
     }
 
