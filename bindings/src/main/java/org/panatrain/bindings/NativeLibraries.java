@@ -51,7 +51,8 @@ public final class NativeLibraries {
         return CublasLtHolder.FOUND;
     }
 
-    private static Found load(String what, List<String> candidates) {
+    /** Tries {@code candidates} in order; package-private so the not-found report can be tested. */
+    static Found load(String what, List<String> candidates) {
         List<String> failures = new ArrayList<>();
         for (String candidate : candidates) {
             try {
