@@ -1,22 +1,18 @@
-// Launches the PTX kernels on one stream: packs the arguments the way cuLaunchKernel wants them
-// (an array of pointers to each value), checks them against the kernel's PTX signature, checks the
-// launch's status, and sizes grids from the device's limits. With -Dpanatrain.cuda.syncEachLaunch=true
+// Launches the PTX kernels on one stream: checks the arguments against the kernel's PTX signature,
+// packs them into KernelArgs and launches through CudaFunction (which checks the launch's status),
+// and sizes grids from the device's limits. With -Dpanatrain.cuda.syncEachLaunch=true
 // it also synchronizes after every launch, so an asynchronous fault names the kernel that caused it
 // (slow; for debugging). Leaves out which kernel to run and why (CudaKernels).
 package org.panatrain.kernels.cuda;
 
-import static org.panatrain.bindings.CudaDriver.check;
-
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Map;
-import org.panatrain.bindings.CudaDriver;
+import org.panatrain.bindings.CudaStream;
+import org.panatrain.memory.DeviceMemory;
 import org.panatrain.memory.Tensor;
 
 /** Launches kernels by entry-point name on one stream. */
-final class KernelLauncher {
+final class KernelLauncher implements AutoCloseable {
     /** Threads per block of the grid-stride and row kernels: 8 warps, a size every GPU since sm_30 runs well. */
     static final int BLOCK = 256;
     /** Blocks per SM that a grid-stride launch asks for at most: enough to hide latency, few enough to loop. */
@@ -24,7 +20,8 @@ final class KernelLauncher {
 
     private final PtxModules modules;
     private final Map<String, KernelSignature> signatures = KernelSignature.ofAllKernels();
-    private final MemorySegment stream;  // CUstream; NULL is the context's default stream
+    private final CudaStream stream;
+    private final KernelArgs kernelArgs = new KernelArgs(); // reused by every launch (one thread at a time)
     private final int smCount;
     private final int maxThreadsPerBlock;
     private final boolean syncEachLaunch = Boolean.getBoolean("panatrain.cuda.syncEachLaunch");
@@ -38,7 +35,7 @@ final class KernelLauncher {
         }
     }
 
-    KernelLauncher(PtxModules modules, MemorySegment stream, int smCount, int maxThreadsPerBlock) {
+    KernelLauncher(PtxModules modules, CudaStream stream, int smCount, int maxThreadsPerBlock) {
         this.modules = modules;
         this.stream = stream;
         this.smCount = smCount;
@@ -75,39 +72,32 @@ final class KernelLauncher {
             throw new IllegalArgumentException("no CUDA kernel named " + symbol);
         }
         checkArguments(signature, args);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment values = a.allocate(8L * args.length, 8);
-            MemorySegment pointers = a.allocate(ValueLayout.ADDRESS, Math.max(1, args.length));
-            for (int i = 0; i < args.length; i++) {
-                MemorySegment slot = values.asSlice(8L * i, 8);
-                switch (args[i]) {
-                    case null -> slot.set(ValueLayout.JAVA_LONG, 0, 0L);
-                    case Tensor t -> slot.set(ValueLayout.JAVA_LONG, 0, address(t));
-                    case Long l -> slot.set(ValueLayout.JAVA_LONG, 0, l);
-                    case Integer n -> slot.set(ValueLayout.JAVA_INT, 0, n);
-                    case Float f -> slot.set(ValueLayout.JAVA_FLOAT, 0, f);
-                    default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
-                }
-                pointers.setAtIndex(ValueLayout.ADDRESS, i, slot);
+        kernelArgs.clear();
+        for (Object arg : args) {
+            switch (arg) {
+                case null -> kernelArgs.i64(0L);
+                case Tensor t -> kernelArgs.pointer(t);
+                case Long l -> kernelArgs.i64(l);
+                case Integer n -> kernelArgs.i32(n);
+                case Float f -> kernelArgs.f32(f);
+                default -> throw new IllegalArgumentException("kernel argument of type " + arg.getClass());
             }
-            String call = "cuLaunchKernel(" + symbol + ", grid " + grid.x() + "x" + grid.y() + ", block " + grid.block() + ")";
-            check(CudaDriver.cuLaunchKernel(modules.function(symbol), grid.x(), grid.y(), 1, grid.block(), 1, 1, 0,
-                    stream, pointers, MemorySegment.NULL), call);
-            if (syncEachLaunch) {
-                check(CudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize after " + call);
-            }
+        }
+        modules.function(symbol).launch(grid.x(), grid.y(), 1, grid.block(), 1, 1, 0, stream, kernelArgs);
+        if (syncEachLaunch) {
+            stream.synchronize();
         }
     }
 
-    /** The device address of a device tensor. */
+    /** The device address of a live device tensor. */
     static long address(Tensor t) {
-        if (t.location() != Tensor.Location.DEVICE) {
-            throw new IllegalArgumentException("the CUDA backend needs device tensors, got a " + t);
-        }
-        if (!t.data().scope().isAlive()) {
-            throw new IllegalStateException("a " + t + " tensor was used after its device arena closed");
-        }
-        return t.data().address();
+        return DeviceMemory.devicePointer(t, "a CUDA kernel");
+    }
+
+    /** Frees the argument buffer. */
+    @Override
+    public void close() {
+        kernelArgs.close();
     }
 
     private static void checkArguments(KernelSignature signature, Object[] args) {
