@@ -111,10 +111,15 @@ final class GpuTensors implements AutoCloseable {
     }
 
     /**
-     * |got - want| <= tol (|want| + max|want|) for every element, else fails naming the first bad
-     * one; the second term is the floor for elements that cancel to near zero.
+     * got == want or |got - want| <= tol (|want| + max|want|) for every element, else fails naming
+     * the first bad one; the second term is the floor for elements that cancel to near zero.
      */
     static void assertClose(String what, float[] want, float[] got, DType dtype) {
+        assertClose(what, want, got, dtype, 0);
+    }
+
+    /** {@link #assertClose(String, float[], float[], DType)} with an absolute allowance {@code floor} added. */
+    static void assertClose(String what, float[] want, float[] got, DType dtype, double floor) {
         if (want.length != got.length) {
             fail(what + ": " + got.length + " values, expected " + want.length);
         }
@@ -125,7 +130,7 @@ final class GpuTensors implements AutoCloseable {
         }
         for (int i = 0; i < want.length; i++) {
             double err = Math.abs((double) got[i] - want[i]);
-            if (!(err <= tol * (Math.abs(want[i]) + max))) {
+            if (!(got[i] == want[i] || err <= tol * (Math.abs(want[i]) + max) + floor)) {
                 fail(what + " (" + dtype + "): element " + i + " is " + got[i] + ", expected " + want[i]
                         + " (tolerance " + tol + ", max |expected| " + max + ")");
             }
