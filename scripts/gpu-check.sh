@@ -129,6 +129,7 @@ run() {
 
   echo "gpu-check: benchmarks ..."
   "$java" "${flags[@]}" -cp "$bundle/benchmarks.jar" org.panatrain.jmh.GpuCheckReport $quick | tee "$out/report.txt" || true
+  "$java" "${flags[@]}" -cp "$bundle/benchmarks.jar" org.panatrain.jmh.KernelBandwidthReport | tee "$out/bandwidth.txt" || true
   "$java" "${flags[@]}" -jar "$bundle/benchmarks.jar" CudaLaunchBenchmark -f 1 -wi 2 -i 3 -w 1s -r 1s \
     -rf csv -rff "$out/jmh-launch.csv" > "$out/jmh-launch.log" 2>&1 || true
   local torch="not installed"
