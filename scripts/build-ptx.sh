@@ -7,7 +7,13 @@
 # path or timestamp without -lineinfo/-G, which are therefore not used.
 # Flags: -O3; no --use_fast_math: the kernels are memory-bound, and precise expf/tanhf/division
 # keep the FP32 results within 1e-5 of the CPU backend.
+# PTX ISA: nvcc stamps the ISA of its own release (9.0 for CUDA 13), and a driver refuses PTX newer
+# than itself (CUDA_ERROR_UNSUPPORTED_PTX_VERSION), so 9.0 would need a driver >= 580. Every
+# instruction these kernels use exists in ISA 7.0 (CUDA 11.0, the first with sm_80), so the stamp is
+# lowered to PTX_ISA (default 7.0) and ptxas, which rejects an instruction newer than the stamped
+# ISA, proves that below: any driver since R450 can JIT the result.
 set -euo pipefail
+isa="${PTX_ISA:-7.0}"
 cd "$(dirname "$0")/.."
 out="${1:-kernels/src/main/resources/ptx}"
 mkdir -p "$out"
@@ -19,6 +25,7 @@ done
 for src in native-src/*.cu; do
     name="$(basename "$src" .cu)"
     nvcc -ptx -arch=compute_80 -O3 -std=c++17 -Inative-src "$src" -o "$out/$name.ptx"
+    sed -i "s/^\.version [0-9.]*\$/.version $isa/" "$out/$name.ptx"
     for sm in sm_80 sm_90; do
         ptxas -arch="$sm" -O3 "$out/$name.ptx" -o /dev/null
     done
