@@ -36,7 +36,7 @@ typedef __nv_bfloat16 bf16;
     extern "C" void attention_heads_to_rows_##S(T*, const T*, int, int, int, int);                                    \
     extern "C" void attention_rows_to_heads_##S(T*, const T*, int, int, int, int);                                    \
     extern "C" void cross_entropy_##S(float*, T*, const int*, int, int, float);                                       \
-    extern "C" void adamw_##S(float*, const T*, float*, float*, T*, long, float, float, float, float, float, float, float); \
+    extern "C" void adamw_##S(float*, const T*, float*, float*, T*, long, float, float, float, float, float, float); \
     extern "C" void global_norm_partial_##S(float*, const T*, long);                                                  \
     extern "C" void clip_by_global_norm_##S(T*, long, const float*, float);                                           \
     extern "C" void check_finite_##S(float*, const T*, long);
@@ -395,8 +395,8 @@ static void check_adamw(Adam adam) {
                 wp[i] = p[i] - lr * ((wm[i] / bc1) / (std::sqrt(wv[i] / bc2) + eps) + wd * p[i]);
             }
             auto copy = poisoned<T>(n);
-            RUN(grid1(1), BLOCK, adam(p.data(), g.data(), m.data(), v.data(), copy.data(), n, (float)lr, (float)b1, (float)b2,
-                                      (float)eps, (float)wd, (float)bc1, (float)bc2));
+            RUN(grid1(1), BLOCK, adam(p.data(), g.data(), m.data(), v.data(), copy.data(), n, (float)b1, (float)b2,
+                                      (float)eps, (float)(1 - lr * wd), (float)(lr / bc1), (float)std::sqrt(bc2)));
             expect("adamw param " + at, wp, p, 2e-5);
             expect("adamw m " + at, wm, m, 2e-5);
             expect("adamw v " + at, wv, v, 2e-5);

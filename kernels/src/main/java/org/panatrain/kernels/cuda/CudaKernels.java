@@ -350,12 +350,13 @@ public final class CudaKernels implements Kernels {
         if (workingCopy != null) {
             requireSameType(workingCopy, grad);
         }
-        // Bias corrections in double, as PyTorch computes them on the host.
-        float bc1 = (float) (1 - Math.pow(step.beta1(), step.t()));
-        float bc2 = (float) (1 - Math.pow(step.beta2(), step.t()));
+        // The scalars in double, as PyTorch computes them on the host.
+        float decay = (float) (1 - (double) step.lr() * step.weightDecay());
+        float stepSize = (float) (step.lr() / (1 - Math.pow(step.beta1(), step.t())));
+        float sqrtBc2 = (float) Math.sqrt(1 - Math.pow(step.beta2(), step.t()));
         launcher.launch(PtxKernel.ADAMW.symbol(grad.dtype()), launcher.gridStride(ceilDiv(param.numel(), 4)),
-                param, grad, m, v, workingCopy, param.numel(), step.lr(), step.beta1(), step.beta2(), step.eps(),
-                step.weightDecay(), bc1, bc2);
+                param, grad, m, v, workingCopy, param.numel(), step.beta1(), step.beta2(), step.eps(),
+                decay, stepSize, sqrtBc2);
     }
 
     @Override
