@@ -85,7 +85,7 @@ public final class Gpt2 implements AutoCloseable {
         Random random = new Random(seed);
         double projStd = INIT_STD / Math.sqrt(2.0 * config.nLayer());
         long largest = model.parameters.stream().mapToLong(p -> p.value().byteSize()).max().orElse(0);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             MemorySegment staging = arena.allocate(largest, 64);
             for (Parameter p : model.parameters) {
                 String n = p.name();
@@ -162,7 +162,7 @@ public final class Gpt2 implements AutoCloseable {
      * repeated) and the config in {@code __metadata__}; atomically (temporary file + rename).
      */
     public void save(Path file) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             Tensor host = Tensor.host(arena.allocate(values.byteSize(), 64), DType.FP32, values.shape());   // (P)
             kernels.download(host, values);
             SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
