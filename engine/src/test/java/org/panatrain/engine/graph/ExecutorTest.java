@@ -93,7 +93,7 @@ class ExecutorTest {
     }
 
     @Test
-    void refusesAMissingOrMismatchedBinding() {
+    void refusesAMissingOrMismatchedBindingAndAnOutOfBoundsLayout() {
         Graph g = new Graph();
         TensorSpec w = g.tensor("w", Category.PARAMETER, DType.FP32, C, C);
         TensorSpec x = g.tensor("x", Category.ACTIVATION, DType.FP32, N, C);
@@ -105,6 +105,12 @@ class ExecutorTest {
             Tensor wrong = host.allocate(DType.FP32, C, C + 1);
             assertThatThrownBy(() -> new Executor(g, kernels, Map.of(w, wrong)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot be bound");
+            Tensor right = host.allocate(DType.FP32, C, C);
+            ArenaLayout sequential = ArenaLayout.sequential(g);
+            long[] offsets = sequential.offsets();
+            offsets[h.id()] = sequential.bytes();   // past the end of the arena
+            assertThatThrownBy(() -> new Executor(g, kernels, Map.of(w, right), new ArenaLayout(offsets, sequential.bytes())))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("layout places h");
         }
     }
 
