@@ -59,13 +59,13 @@ public final class CpuMatmul {
     /** out (M,N) = op(a) @ op(b) [+ bias] [+ out]; see the class comment. bias may be null. */
     public static void multiply(Parallel pool, Tensor out, Tensor a, boolean transA, Tensor b, boolean transB,
                                 Tensor bias, boolean accumulate) {
-        int m = out.rows(), n = out.dim(-1);
-        int k = transA ? a.rows() : a.dim(-1);
+        int m = rows(out), n = out.dim(-1);
+        int k = transA ? rows(a) : a.dim(-1);
         check(out, "out", (long) m * n);
         check(a, "a", (long) m * k);
         check(b, "b", (long) k * n);
-        if ((transA ? a.dim(-1) : a.rows()) != m || (transB ? b.dim(-1) : b.rows()) != k
-                || (transB ? b.rows() : b.dim(-1)) != n) {
+        if ((transA ? a.dim(-1) : rows(a)) != m || (transB ? b.dim(-1) : rows(b)) != k
+                || (transB ? rows(b) : b.dim(-1)) != n) {
             throw new IllegalArgumentException("matmul shapes do not agree: out " + Arrays.toString(out.shape())
                     + ", a " + Arrays.toString(a.shape()) + (transA ? "^T" : "") + ", b "
                     + Arrays.toString(b.shape()) + (transB ? "^T" : ""));
@@ -164,6 +164,11 @@ public final class CpuMatmul {
         if (t.numel() != elements) {
             throw new IllegalArgumentException("matmul: " + name + " " + t + " should hold " + elements + " elements");
         }
+    }
+
+    /** Product of all dimensions but the last (unlike Tensor.rows(), right when the last is 0). */
+    private static int rows(Tensor t) {
+        return Math.toIntExact(Tensor.numel(Arrays.copyOf(t.shape(), t.rank() - 1)));
     }
 
     private static int ceilDiv(int x, int y) {
