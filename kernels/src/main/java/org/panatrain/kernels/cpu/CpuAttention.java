@@ -8,7 +8,6 @@
 package org.panatrain.kernels.cpu;
 
 import static org.panatrain.kernels.cpu.RowTile.ROWS;
-import static org.panatrain.kernels.cpu.Vec.F;
 import static org.panatrain.kernels.cpu.Vec.L;
 import static org.panatrain.kernels.cpu.Vec.S;
 
@@ -217,36 +216,33 @@ final class CpuAttention {
 
     private static void keyValueGradBlock(Dims d, MemorySegment dqkv, MemorySegment dscores, MemorySegment dout,
                                           MemorySegment qkv, MemorySegment att, int b, int h, int c0, int c1) {
-        int HS = d.HS, HSp = d.HSp, T = d.T, rows = T - c0;
-        float[] qr = ThreadScratch.floats(0, rows * HSp);    // (T - c0, HSp) queries of rows c0..T
-        float[] gr = ThreadScratch.floats(1, rows * HSp);    // (T - c0, HSp) dout rows c0..T
-        float[] ds = ThreadScratch.floats(2, ROWS * rows);   // (4, T - c0) four columns of dS
-        float[] p = ThreadScratch.floats(3, ROWS * rows);    // (4, T - c0) four columns of P
-        float[] acc = ThreadScratch.floats(4, ROWS * HSp);   // (4, HSp)
-        for (int t = c0; t < T; t++) {
-            Vec.copy(qkv, d.q(b, t, h), qr, (t - c0) * HSp, HS);
-            Vec.copy(dout, d.out(b, t, h), gr, (t - c0) * HSp, HS);
-        }
-        long pairStart = d.att(b, h, 0);
-        for (int t2 = c0; t2 < c1; t2 += ROWS) {
-            int cols = Math.min(ROWS, c1 - t2), n = T - t2;
-            for (int i = 0; i < n; i++) {
-                long at = pairStart + (long) (t2 + i) * T + t2;
-                for (int r = 0; r < ROWS; r++) {
-                    boolean below = r < cols && r <= i;  // row t2+i at or below the diagonal of column t2+r
-                    ds[r * rows + i] = below ? dscores.getAtIndex(F, at + r) : 0f;
-                    p[r * rows + i] = below ? att.getAtIndex(F, at + r) : 0f;
+        int HS = d.HS, HSp = d.HSp, T = d.T, cols = c1 - c0;
+        float[] q = ThreadScratch.floats(0, ROWS * HSp);      // (4, HSp) query rows of a tile
+        float[] g = ThreadScratch.floats(1, ROWS * HSp);      // (4, HSp) dout rows of a tile
+        float[] dk = ThreadScratch.floats(2, cols * HSp);     // (c1 - c0, HSp) dk of the block's columns
+        float[] dv = ThreadScratch.floats(3, cols * HSp);     // (c1 - c0, HSp) dv of the block's columns
+        Arrays.fill(dk, 0, cols * HSp, 0f);
+        Arrays.fill(dv, 0, cols * HSp, 0f);
+        for (int t0 = c0; t0 < T; t0 += ROWS) {
+            int rows = Math.min(ROWS, T - t0);
+            for (int r = 0; r < ROWS; r++) {
+                if (r < rows) {
+                    Vec.copy(qkv, d.q(b, t0 + r, h), q, r * HSp, HS);
+                    Vec.copy(dout, d.out(b, t0 + r, h), g, r * HSp, HS);
+                } else {
+                    Arrays.fill(q, r * HSp, (r + 1) * HSp, 0f);
+                    Arrays.fill(g, r * HSp, (r + 1) * HSp, 0f);
                 }
             }
-            int first = (t2 - c0) * HSp;
-            RowTile.multiply(ds, rows, n, qr, first, HSp, HSp, acc, HSp, 1f);
-            for (int r = 0; r < cols; r++) {
-                Vec.accumulate(dqkv, d.q(b, t2 + r, h) + d.C, acc, r * HSp, HS);
-            }
-            RowTile.multiply(p, rows, n, gr, first, HSp, HSp, acc, HSp, 1f);
-            for (int r = 0; r < cols; r++) {
-                Vec.accumulate(dqkv, d.q(b, t2 + r, h) + 2L * d.C, acc, r * HSp, HS);
-            }
+            // Rows t0.. reach columns up to their diagonal; dS and P are zero above it.
+            int t2End = Math.min(c1, t0 + rows);
+            long w0 = d.att(b, h, t0);
+            RowTile.accumulateOuter(dscores, w0, T, rows, q, HSp, c0, t2End, dk, c0);
+            RowTile.accumulateOuter(att, w0, T, rows, g, HSp, c0, t2End, dv, c0);
+        }
+        for (int t2 = c0; t2 < c1; t2++) {
+            Vec.accumulate(dqkv, d.q(b, t2, h) + d.C, dk, (t2 - c0) * HSp, HS);
+            Vec.accumulate(dqkv, d.q(b, t2, h) + 2L * d.C, dv, (t2 - c0) * HSp, HS);
         }
     }
 }
