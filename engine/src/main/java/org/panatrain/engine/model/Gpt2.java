@@ -27,8 +27,8 @@ import org.panatrain.memory.Tensor;
  * <pre>{@code
  * try (Kernels k = CpuKernels.create();
  *      Gpt2 model = Gpt2.create(Gpt2Config.named("gpt2-tiny"), k, 1337);
- *      Gpt2Step step = model.newStep(4, 64)) {
- *     AdamW opt = new AdamW(model, AdamWConfig.defaults());
+ *      Gpt2Step step = model.newStep(4, 64);
+ *      AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
  *     opt.zeroGrad();
  *     float loss = step.forwardBackward(inputs, targets, 1f);
  *     opt.clipGradNorm(1f);
