@@ -1,0 +1,248 @@
+// Causal multi-head self-attention on the CPU, forward and backward, after llm.c's
+// attention_forward/backward but vectorized: per (batch, head) pair, K or V is copied transposed
+// into per-thread scratch, and four query rows at a time go through RowTile's register-tiled
+// product, so scores and att @ v are broadcast-FMAs, not dot products with horizontal sums.
+// Work items are (pair, row block) in the forward and the backward's first phase (dq, gradient
+// of the scores), and (pair, column block) in its second phase (dk, dv as column sums), so no two
+// threads write one element. Leaves out validation (CpuKernels), dropout and non-causal masks.
+package org.panatrain.kernels.cpu;
+
+import static org.panatrain.kernels.cpu.RowTile.ROWS;
+import static org.panatrain.kernels.cpu.Vec.L;
+import static org.panatrain.kernels.cpu.Vec.S;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** attention over qkv (B,T,3C), att (B,NH,T,T), out/dout (B,T,C); HS = C/NH. */
+final class CpuAttention {
+    private CpuAttention() {
+    }
+
+    /** Geometry of one call; offsets of head h of row (b,t) in qkv and out. */
+    private record Dims(int B, int T, int C, int NH, int HS, int HSp, float scale) {
+        static Dims of(int B, int T, int C, int NH) {
+            int HS = C / NH;
+            return new Dims(B, T, C, NH, HS, Vec.roundUp(HS), (float) (1 / Math.sqrt(HS)));
+        }
+
+        long q(int b, int t, int h) {
+            return ((long) b * T + t) * 3 * C + (long) h * HS;
+        }
+
+        long out(int b, int t, int h) {
+            return ((long) b * T + t) * C + (long) h * HS;
+        }
+
+        /** Start of row t of pair (b,h) in a (B,NH,T,T) tensor. */
+        long att(int b, int h, int t) {
+            return (((long) b * NH + h) * T + t) * T;
+        }
+    }
+
+    /** A body over pair (b, h) and rows/columns [r0, r1). */
+    @FunctionalInterface
+    private interface PairBlock {
+        void run(int b, int h, int r0, int r1);
+    }
+
+    /** Runs body over every pair split into row blocks: about four work items per thread. */
+    private static void forPairBlocks(Parallel par, Dims d, PairBlock body) {
+        int pairs = d.B * d.NH;
+        int blocks = Math.min(d.T, Math.max(1, (4 * par.threads() + pairs - 1) / pairs));
+        par.forRange(pairs * blocks, 1, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                int pair = i / blocks, blk = i % blocks;
+                body.run(pair / d.NH, pair % d.NH, Parallel.chunkStart(d.T, blocks, blk),
+                        Parallel.chunkStart(d.T, blocks, blk + 1));
+            }
+        });
+    }
+
+    static void forward(Parallel par, MemorySegment out, MemorySegment att, MemorySegment qkv, int B, int T, int C, int NH) {
+        Dims d = Dims.of(B, T, C, NH);
+        forPairBlocks(par, d, (b, h, r0, r1) -> forwardBlock(d, out, att, qkv, b, h, r0, r1));
+    }
+
+    private static void forwardBlock(Dims d, MemorySegment out, MemorySegment att, MemorySegment qkv,
+                                     int b, int h, int r0, int r1) {
+        int HS = d.HS, HSp = d.HSp, stride = Vec.roundUp(r1);
+        float[] kt = ThreadScratch.floats(0, HS * stride);   // (HS, stride) keys, transposed
+        float[] vr = ThreadScratch.floats(1, r1 * HSp);      // (r1, HSp) values
+        float[] q = ThreadScratch.floats(2, ROWS * HS);      // (4, HS) query rows
+        float[] s = ThreadScratch.floats(3, ROWS * stride);  // (4, stride) scores, then probabilities
+        float[] o = ThreadScratch.floats(4, ROWS * HSp);     // (4, HSp) output rows
+        transposeRows(qkv, d, b, h, d.C, r1, kt, stride);
+        for (int t2 = 0; t2 < r1; t2++) {
+            Vec.copy(qkv, d.q(b, t2, h) + 2L * d.C, vr, t2 * HSp, HS);
+        }
+        for (int t0 = r0; t0 < r1; t0 += ROWS) {
+            int rows = Math.min(ROWS, r1 - t0), lenMax = t0 + rows, padded = Vec.roundUp(lenMax);
+            for (int r = 0; r < ROWS; r++) {
+                if (r < rows) {
+                    Vec.copy(qkv, d.q(b, t0 + r, h), q, r * HS, HS);
+                } else {
+                    Arrays.fill(q, r * HS, (r + 1) * HS, 0f);
+                }
+            }
+            RowTile.multiply(q, HS, HS, kt, 0, stride, padded, s, stride, d.scale);
+            for (int r = 0; r < ROWS; r++) {
+                int row = r * stride, len = t0 + r + 1;
+                if (r >= rows) {
+                    Arrays.fill(s, row, row + padded, 0f);  // no probabilities for rows past the block
+                    continue;
+                }
+                Arrays.fill(s, row + len, row + padded, Float.NEGATIVE_INFINITY);
+                softmaxInPlace(s, row, padded);
+                writeRow(s, row, padded, att, d.att(b, h, t0 + r), d.T);
+            }
+            RowTile.multiply(s, stride, lenMax, vr, 0, HSp, HSp, o, HSp, 1f);
+            for (int r = 0; r < rows; r++) {
+                Vec.copy(o, r * HSp, out, d.out(b, t0 + r, h), HS);
+            }
+        }
+    }
+
+    /** dst[c * stride + t2] = qkv[b, t2, part + h*HS + c] for t2 < rows: K (part C) or V (part 2C) transposed. */
+    private static void transposeRows(MemorySegment qkv, Dims d, int b, int h, int part, int rows, float[] dst, int stride) {
+        float[] row = ThreadScratch.floats(7, d.HS);
+        for (int t2 = 0; t2 < rows; t2++) {
+            Vec.copy(qkv, d.q(b, t2, h) + part, row, 0, d.HS);
+            for (int c = 0; c < d.HS; c++) {
+                dst[c * stride + t2] = row[c];
+            }
+        }
+    }
+
+    /** A T-long row of a (B,NH,T,T) tensor: s[from, from+padded) then zeros. */
+    private static void writeRow(float[] s, int from, int padded, MemorySegment dst, long at, int T) {
+        int written = Math.min(padded, T);
+        Vec.copy(s, from, dst, at, written);
+        Vec.fill(dst, at + written, T - written, 0f);
+    }
+
+    /** s[from, from+padded) = softmax of itself; entries of -inf become 0. */
+    private static void softmaxInPlace(float[] s, int from, int padded) {
+        int end = from + padded;
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = from; j < end; j += L) {
+            mx = mx.max(FloatVector.fromArray(S, s, j));
+        }
+        float max = mx.reduceLanes(VectorOperators.MAX);
+        FloatVector sum = FloatVector.zero(S);
+        for (int j = from; j < end; j += L) {
+            FloatVector e = FloatVector.fromArray(S, s, j).sub(max).lanewise(VectorOperators.EXP);
+            sum = sum.add(e);
+            e.intoArray(s, j);
+        }
+        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+        for (int j = from; j < end; j += L) {
+            FloatVector.fromArray(S, s, j).mul(inv).intoArray(s, j);
+        }
+    }
+
+    /*
+     * Backward. With P = att, dP = dout V^T, the softmax backward gives the score gradient
+     * dS = P * (dP - rowsum(P * dP)) * scale (scale folded in); then dq = dS K, dk = dS^T Q and
+     * dv = P^T dout. Phase 1 (row blocks) writes dS into scratch and accumulates dq; phase 2
+     * (column blocks) accumulates dk and dv, each column t2 summing over rows t >= t2 in order.
+     * scratch therefore holds the gradient of the pre-softmax scores, already scaled.
+     */
+
+    static void backward(Parallel par, MemorySegment dqkv, MemorySegment scratch, MemorySegment dout, MemorySegment qkv,
+                         MemorySegment att, int B, int T, int C, int NH) {
+        Dims d = Dims.of(B, T, C, NH);
+        forPairBlocks(par, d, (b, h, r0, r1) -> scoreGradBlock(d, dqkv, scratch, dout, qkv, att, b, h, r0, r1));
+        forPairBlocks(par, d, (b, h, c0, c1) -> keyValueGradBlock(d, dqkv, scratch, dout, qkv, att, b, h, c0, c1));
+    }
+
+    private static void scoreGradBlock(Dims d, MemorySegment dqkv, MemorySegment dscores, MemorySegment dout,
+                                       MemorySegment qkv, MemorySegment att, int b, int h, int r0, int r1) {
+        int HS = d.HS, HSp = d.HSp, stride = Vec.roundUp(r1);
+        float[] vt = ThreadScratch.floats(0, HS * stride);    // (HS, stride) values, transposed
+        float[] kr = ThreadScratch.floats(1, r1 * HSp);       // (r1, HSp) keys
+        float[] g = ThreadScratch.floats(2, ROWS * HS);       // (4, HS) dout rows
+        float[] ds = ThreadScratch.floats(3, ROWS * stride);  // (4, stride) dP, then dS
+        float[] p = ThreadScratch.floats(4, stride);          // (stride) one P row
+        float[] dq = ThreadScratch.floats(5, ROWS * HSp);     // (4, HSp)
+        transposeRows(qkv, d, b, h, 2 * d.C, r1, vt, stride);
+        for (int t2 = 0; t2 < r1; t2++) {
+            Vec.copy(qkv, d.q(b, t2, h) + d.C, kr, t2 * HSp, HS);
+        }
+        for (int t0 = r0; t0 < r1; t0 += ROWS) {
+            int rows = Math.min(ROWS, r1 - t0), lenMax = t0 + rows, padded = Vec.roundUp(lenMax);
+            for (int r = 0; r < ROWS; r++) {
+                if (r < rows) {
+                    Vec.copy(dout, d.out(b, t0 + r, h), g, r * HS, HS);
+                } else {
+                    Arrays.fill(g, r * HS, (r + 1) * HS, 0f);
+                }
+            }
+            RowTile.multiply(g, HS, HS, vt, 0, stride, padded, ds, stride, 1f);
+            for (int r = 0; r < ROWS; r++) {
+                int row = r * stride, len = t0 + r + 1;
+                if (r >= rows) {
+                    Arrays.fill(ds, row, row + padded, 0f);
+                    continue;
+                }
+                long attRow = d.att(b, h, t0 + r);
+                Vec.copy(att, attRow, p, 0, len);
+                Arrays.fill(p, len, padded, 0f);
+                Arrays.fill(ds, row + len, row + padded, 0f);
+                softmaxBackwardInPlace(p, ds, row, padded, d.scale);
+                writeRow(ds, row, padded, dscores, attRow, d.T);
+            }
+            RowTile.multiply(ds, stride, lenMax, kr, 0, HSp, HSp, dq, HSp, 1f);
+            for (int r = 0; r < rows; r++) {
+                Vec.accumulate(dqkv, d.q(b, t0 + r, h), dq, r * HSp, HS);
+            }
+        }
+    }
+
+    /** ds[from + j] = p[j] * (ds[from + j] - sum_i p[i] ds[from + i]) * scale, for j < padded. */
+    private static void softmaxBackwardInPlace(float[] p, float[] ds, int from, int padded, float scale) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int j = 0; j < padded; j += L) {
+            acc = FloatVector.fromArray(S, p, j).fma(FloatVector.fromArray(S, ds, from + j), acc);
+        }
+        float dot = acc.reduceLanes(VectorOperators.ADD);
+        for (int j = 0; j < padded; j += L) {
+            FloatVector pj = FloatVector.fromArray(S, p, j);
+            FloatVector.fromArray(S, ds, from + j).sub(dot).mul(pj).mul(scale).intoArray(ds, from + j);
+        }
+    }
+
+    private static void keyValueGradBlock(Dims d, MemorySegment dqkv, MemorySegment dscores, MemorySegment dout,
+                                          MemorySegment qkv, MemorySegment att, int b, int h, int c0, int c1) {
+        int HS = d.HS, HSp = d.HSp, T = d.T, cols = c1 - c0;
+        float[] q = ThreadScratch.floats(0, ROWS * HSp);      // (4, HSp) query rows of a tile
+        float[] g = ThreadScratch.floats(1, ROWS * HSp);      // (4, HSp) dout rows of a tile
+        float[] dk = ThreadScratch.floats(2, cols * HSp);     // (c1 - c0, HSp) dk of the block's columns
+        float[] dv = ThreadScratch.floats(3, cols * HSp);     // (c1 - c0, HSp) dv of the block's columns
+        Arrays.fill(dk, 0, cols * HSp, 0f);
+        Arrays.fill(dv, 0, cols * HSp, 0f);
+        for (int t0 = c0; t0 < T; t0 += ROWS) {
+            int rows = Math.min(ROWS, T - t0);
+            for (int r = 0; r < ROWS; r++) {
+                if (r < rows) {
+                    Vec.copy(qkv, d.q(b, t0 + r, h), q, r * HSp, HS);
+                    Vec.copy(dout, d.out(b, t0 + r, h), g, r * HSp, HS);
+                } else {
+                    Arrays.fill(q, r * HSp, (r + 1) * HSp, 0f);
+                    Arrays.fill(g, r * HSp, (r + 1) * HSp, 0f);
+                }
+            }
+            // Rows t0.. reach columns up to their diagonal; dS and P are zero above it.
+            int t2End = Math.min(c1, t0 + rows);
+            long w0 = d.att(b, h, t0);
+            RowTile.accumulateOuter(dscores, w0, T, rows, q, HSp, c0, t2End, dk, c0);
+            RowTile.accumulateOuter(att, w0, T, rows, g, HSp, c0, t2End, dv, c0);
+        }
+        for (int t2 = c0; t2 < c1; t2++) {
+            Vec.accumulate(dqkv, d.q(b, t2, h) + d.C, dk, (t2 - c0) * HSp, HS);
+            Vec.accumulate(dqkv, d.q(b, t2, h) + 2L * d.C, dv, (t2 - c0) * HSp, HS);
+        }
+    }
+}
