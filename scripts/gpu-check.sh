@@ -104,7 +104,7 @@ run() {
   local launcher; launcher=$(ls "$bundle"/lib/junit-platform-console-standalone-*.jar)
   local cp; cp=$(ls -d "$bundle"/lib/*.jar "$bundle"/tests/* | grep -v console-standalone | paste -sd: -)
   local scan; scan=$(ls -d "$bundle"/tests/* | paste -sd: -)
-  console() { "$java" "${flags[@]}" -jar "$launcher" execute --disable-banner --details=tree \
+  console() { "$java" "${flags[@]}" -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=tree \
                 --class-path "$cp" --scan-class-path "$scan" "$@"; }
 
   echo "gpu-check: GPU tests ..."
@@ -120,7 +120,7 @@ run() {
     echo "gpu-check: GPU tests under compute-sanitizer memcheck ..."
     local cs_rc=0
     timeout 300 "$cs" --tool memcheck --error-exitcode 1 --print-limit 20 \
-      "$java" "${flags[@]}" -jar "$launcher" execute --disable-banner --details=summary \
+      "$java" "${flags[@]}" -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=summary \
       --class-path "$cp" --scan-class-path "$scan" --include-tag gpu --exclude-tag gpu-fatal \
       > "$out/memcheck.log" 2>&1 || cs_rc=$?
     case $cs_rc in
