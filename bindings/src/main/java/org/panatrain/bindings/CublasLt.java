@@ -73,6 +73,10 @@ public final class CublasLt {
 
     // cublasLtMatmulPreferenceAttributes_t
     public static final int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1;
+    public static final int CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES = 5;
+    public static final int CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES = 6;
+    public static final int CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES = 7;
+    public static final int CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES = 8;
 
     /** sizeof(cublasLtMatmulAlgo_t): uint64_t data[8]. */
     public static final long ALGO_BYTES = 64;

@@ -68,11 +68,15 @@ public final class PrimaryContext implements AutoCloseable {
         return handle;
     }
 
+    /** Releases the context; after a sticky error the release is still made, but its status ignored. */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            CudaDriver.check(CudaDriver.cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease(" + ordinal + ")");
+            int rc = CudaDriver.cuDevicePrimaryCtxRelease(device);
+            if (CudaDriver.stickyError() == null) {
+                CudaDriver.check(rc, "cuDevicePrimaryCtxRelease(" + ordinal + ")");
+            }
         }
     }
 }

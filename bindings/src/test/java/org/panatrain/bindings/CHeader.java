@@ -43,15 +43,19 @@ final class CHeader {
     private final Map<String, Prototype> asWritten = new LinkedHashMap<>();
     private final Map<String, String> renames = new HashMap<>();
     private final Map<String, String> typedefs = new HashMap<>(); // name -> kind, or "=" + aliased type
+    private final Map<String, Long> constants = new HashMap<>();  // enumerators and numeric #defines
 
     /** Reads {@code main} and takes typedefs (only) from {@code companions}, e.g. library_types.h. */
     static CHeader read(Path main, List<Path> companions) throws IOException {
         CHeader h = new CHeader();
         for (Path c : companions) {
-            h.addTypedefs(strip(Files.readString(c)));
+            String companion = strip(Files.readString(c));
+            h.addTypedefs(companion);
+            h.addConstants(companion);
         }
         String text = strip(Files.readString(main));
         h.addTypedefs(text);
+        h.addConstants(text);
         h.addDefines(text);
         h.addPrototypes(text);
         return h;
@@ -62,9 +66,15 @@ final class CHeader {
         CHeader h = new CHeader();
         String s = strip(text);
         h.addTypedefs(s);
+        h.addConstants(s);
         h.addDefines(s);
         h.addPrototypes(s);
         return h;
+    }
+
+    /** The value of an enumerator or numeric #define, or null when the header has none by that name. */
+    Long constant(String name) {
+        return constants.get(name);
     }
 
     /** The prototype that calls of {@code symbol} resolve to, or null. */
@@ -163,6 +173,65 @@ final class CHeader {
             }
         }
         return d + arrays;
+    }
+
+    private static final Pattern ENUM_BODY = Pattern.compile("\\benum\\s*\\w*\\s*\\{([^}]*)\\}");
+    private static final Pattern NUMERIC_DEFINE = Pattern.compile(
+            "#\\s*define\\s+(\\w+)\\s+\\(?\\s*((?:0x)?[0-9a-fA-F]+)[uUlL]*\\s*\\)?\\s*$", Pattern.MULTILINE);
+
+    /** Enumerators (explicit values, ORs of earlier ones, or the previous value + 1) and numeric #defines. */
+    private void addConstants(String text) {
+        Matcher d = NUMERIC_DEFINE.matcher(text);
+        while (d.find()) {
+            Long v = literal(d.group(2));
+            if (v != null) {
+                constants.putIfAbsent(d.group(1), v);
+            }
+        }
+        Matcher m = ENUM_BODY.matcher(text);
+        while (m.find()) {
+            long next = 0;
+            for (String entry : m.group(1).split(",")) {
+                String e = entry.trim();
+                if (e.isEmpty() || e.startsWith("#")) {
+                    continue;
+                }
+                int eq = e.indexOf('=');
+                String name = (eq < 0 ? e : e.substring(0, eq)).trim();
+                if (!name.matches("\\w+")) {
+                    continue;
+                }
+                Long value = eq < 0 ? Long.valueOf(next) : evaluate(e.substring(eq + 1));
+                if (value == null) {
+                    continue; // an expression this reader does not follow; the name stays unknown
+                }
+                constants.putIfAbsent(name, value);
+                next = value + 1;
+            }
+        }
+    }
+
+    /** Literals, names of earlier constants, parentheses and '|': enough for cuBLASLt's epilogues. */
+    private Long evaluate(String expression) {
+        long v = 0;
+        for (String term : expression.replace("(", " ").replace(")", " ").split("\\|")) {
+            String t = term.trim();
+            Long x = constants.containsKey(t) ? constants.get(t) : literal(t);
+            if (x == null) {
+                return null;
+            }
+            v |= x;
+        }
+        return v;
+    }
+
+    private static Long literal(String s) {
+        String t = s.trim().replaceAll("[uUlL]+$", "");
+        try {
+            return t.startsWith("0x") || t.startsWith("0X") ? Long.parseLong(t.substring(2), 16) : Long.parseLong(t);
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     private void addTypedefs(String text) {

@@ -27,6 +27,7 @@ class HeaderConformanceTest {
         assumeTrue(cudaH.isPresent(), "cuda.h not found in " + folders);
         CHeader h = CHeader.read(cudaH.get(), List.of());
         assertConforms(h, CudaDriver.downcalls(), cudaH.get());
+        assertConstantsMatch(h, CudaDriver.class, cudaH.get(), 30);
     }
 
     @Test
@@ -49,6 +50,7 @@ class HeaderConformanceTest {
         }
         CHeader h = CHeader.read(ltH.get(), companions);
         assertConforms(h, CublasLt.downcalls(), ltH.get());
+        assertConstantsMatch(h, CublasLt.class, ltH.get(), 25);
     }
 
     @Test
@@ -72,6 +74,43 @@ class HeaderConformanceTest {
         assertThat(mismatch(h, Downcall.of("cuMemFree", Downcall.INT, Downcall.LONG))).contains("not declared");
         assertThat(mismatch(h, Downcall.of("name", Downcall.PTR, Downcall.INT))).isNull();
         assertThat(mismatch(h, Downcall.of("cuStreamQuery", Downcall.INT))).contains("1 parameters");
+    }
+
+    @Test
+    void readerEvaluatesEnumsAndDefines() {
+        CHeader h = CHeader.parse("""
+                #define CU_MEMHOSTALLOC_DEVICEMAP       0x02
+                typedef enum { A_ONE = 1, A_TWO, A_FOUR = 4, A_FIVE = (A_ONE | A_FOUR), A_HIGH = 8 | 128 } a_t;
+                """);
+        assertThat(h.constant("CU_MEMHOSTALLOC_DEVICEMAP")).isEqualTo(2);
+        assertThat(h.constant("A_TWO")).isEqualTo(2);
+        assertThat(h.constant("A_FIVE")).isEqualTo(5);
+        assertThat(h.constant("A_HIGH")).isEqualTo(136);
+        assertThat(h.constant("A_NONE")).isNull();
+    }
+
+    /**
+     * Every {@code public static final int} of {@code owner} that the header defines has the
+     * header's value; at least {@code atLeast} of them must be found, so the check is not vacuous.
+     */
+    private static void assertConstantsMatch(CHeader h, Class<?> owner, Path header, int atLeast) throws IllegalAccessException {
+        List<String> problems = new ArrayList<>();
+        int checked = 0;
+        for (var f : owner.getFields()) {
+            if (f.getType() != int.class || !java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                continue;
+            }
+            Long want = h.constant(f.getName());
+            if (want == null) {
+                continue;
+            }
+            checked++;
+            if (want != f.getInt(null)) {
+                problems.add(f.getName() + " = " + f.getInt(null) + ", header says " + want);
+            }
+        }
+        assertThat(problems).as("constants that disagree with " + header).isEmpty();
+        assertThat(checked).as("constants of " + owner.getSimpleName() + " found in " + header).isGreaterThanOrEqualTo(atLeast);
     }
 
     private static void assertConforms(CHeader h, List<Downcall> downcalls, Path header) {

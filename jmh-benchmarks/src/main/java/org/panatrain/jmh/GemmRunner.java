@@ -3,7 +3,6 @@
 // timed loop bracketed by CUDA events. Used by the JMH benchmark and the check script's report.
 package org.panatrain.jmh;
 
-import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import org.panatrain.bindings.CudaEvent;
 import org.panatrain.kernels.cuda.CudaContext;
@@ -11,6 +10,7 @@ import org.panatrain.kernels.cuda.CudaMatmul;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.DeviceArena;
 import org.panatrain.memory.DeviceMemory;
+import org.panatrain.memory.FloatFormats;
 import org.panatrain.memory.PinnedHostArena;
 import org.panatrain.memory.Tensor;
 
@@ -39,18 +39,14 @@ final class GemmRunner implements AutoCloseable {
 
     private void fillRandom(Tensor device, long seed) {
         try (PinnedHostArena pinned = new PinnedHostArena("gemm-upload")) {
-            Tensor h = pinned.allocate(device.dtype(), device.shape());
+            Tensor f32 = pinned.allocate(DType.FP32, device.shape());
             SplittableRandom r = new SplittableRandom(seed);
-            long n = h.numel();
+            long n = f32.numel();
             for (long i = 0; i < n; i++) {
-                float v = (float) (r.nextDouble() * 2 - 1);
-                switch (device.dtype()) {
-                    case FP32 -> h.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
-                    case BF16 -> h.data().setAtIndex(ValueLayout.JAVA_SHORT, i, (short) (Float.floatToRawIntBits(v) >>> 16));
-                    case FP16 -> h.data().setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(v));
-                    default -> throw new IllegalArgumentException(device.dtype().toString());
-                }
+                f32.setFloat(i, (float) (r.nextDouble() * 2 - 1));
             }
+            Tensor h = pinned.allocate(device.dtype(), device.shape());
+            FloatFormats.encode(device.dtype(), f32.data(), h.data(), n);
             DeviceMemory.copy(device, h);
         }
     }

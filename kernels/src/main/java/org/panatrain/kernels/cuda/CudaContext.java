@@ -38,11 +38,11 @@ public final class CudaContext implements AutoCloseable {
     private CudaMatmul matmul;
     private boolean closed;
 
-    private CudaContext(PrimaryContext context) {
+    private CudaContext(PrimaryContext context, CudaStream stream, DeviceArena workspaceArena) {
         this.context = context;
         this.properties = DeviceProperties.of(context.ordinal());
-        this.stream = CudaStream.create();
-        this.workspaceArena = DeviceArena.allocate("cublasLt-workspace", WORKSPACE_BYTES);
+        this.stream = stream;
+        this.workspaceArena = workspaceArena;
         this.workspace = workspaceArena.allocateBytes(WORKSPACE_BYTES);
         this.cublasLtHandle = Cuda.availability().cublasLtAvailable() ? createHandle() : MemorySegment.NULL;
     }
@@ -60,9 +60,20 @@ public final class CudaContext implements AutoCloseable {
             throw new IllegalArgumentException("no CUDA device " + ordinal + " (" + a.deviceCount() + " found)");
         }
         PrimaryContext ctx = PrimaryContext.retain(ordinal);
+        CudaStream stream = null;
+        DeviceArena workspace = null;
         try {
-            return new CudaContext(ctx);
+            stream = CudaStream.create();
+            workspace = DeviceArena.allocate("cublasLt-workspace", WORKSPACE_BYTES);
+            return new CudaContext(ctx, stream, workspace);
         } catch (RuntimeException e) {
+            // Undo what was made, newest first, keeping the original failure.
+            if (workspace != null) {
+                workspace.close();
+            }
+            if (stream != null) {
+                stream.close();
+            }
             ctx.close();
             throw e;
         }

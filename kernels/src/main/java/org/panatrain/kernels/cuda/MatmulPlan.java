@@ -13,12 +13,6 @@ import org.panatrain.bindings.CudaException;
 
 /** A prepared matmul; package-private, owned and closed by {@link CudaMatmul}. */
 final class MatmulPlan implements AutoCloseable {
-    // cublasLtMatmulPreferenceAttributes_t: minimum alignment of each operand's pointer, in bytes.
-    private static final int PREF_MIN_ALIGNMENT_A_BYTES = 5;
-    private static final int PREF_MIN_ALIGNMENT_B_BYTES = 6;
-    private static final int PREF_MIN_ALIGNMENT_C_BYTES = 7;
-    private static final int PREF_MIN_ALIGNMENT_D_BYTES = 8;
-
     /**
      * What makes two matmuls share a plan. Sizes in the row-major terms of the Kernels API:
      * out (M,N) = op(a) (M,K) @ op(b) (K,N), {@code batch} times with contiguous strides;
@@ -73,10 +67,10 @@ final class MatmulPlan implements AutoCloseable {
                 MemorySegment ws = a.allocateFrom(ValueLayout.JAVA_LONG, maxWorkspace);
                 CublasLt.check(CublasLt.cublasLtMatmulPreferenceSetAttribute(pref, CublasLt.CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, ws, 8),
                         "cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)");
-                setPreference(a, pref, PREF_MIN_ALIGNMENT_A_BYTES, key.alignB());
-                setPreference(a, pref, PREF_MIN_ALIGNMENT_B_BYTES, key.alignA());
-                setPreference(a, pref, PREF_MIN_ALIGNMENT_C_BYTES, key.alignOut());
-                setPreference(a, pref, PREF_MIN_ALIGNMENT_D_BYTES, key.alignOut());
+                setPreference(a, pref, CublasLt.CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, key.alignB());
+                setPreference(a, pref, CublasLt.CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, key.alignA());
+                setPreference(a, pref, CublasLt.CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, key.alignOut());
+                setPreference(a, pref, CublasLt.CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, key.alignOut());
                 MemorySegment result = a.allocate(CublasLt.HEURISTIC_RESULT_BYTES, 8);
                 MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
                 String call = "cublasLtMatmulAlgoGetHeuristic(" + key + ")";

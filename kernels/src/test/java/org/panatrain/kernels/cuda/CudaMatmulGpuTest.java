@@ -1,4 +1,4 @@
-// On a GPU: every cuBLASLt matmul variant against the CPU backend's matmul on random inputs, at
+// On a GPU: every cuBLASLt matmul variant against the CPU backend (CpuKernels) on random inputs, at
 // odd and aligned sizes, outputs poisoned (NaN) first: FP32, TF32, BF16, FP16 x the four
 // transpose layouts; bias (with and without accumulate), GELU+bias and bias-gradient epilogues;
 // batched attention-style products; the plan cache. Tolerances are DESIGN.md's (relative to the
@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.panatrain.bindings.Cuda;
-import org.panatrain.kernels.cpu.CpuReference;
+import org.panatrain.kernels.cpu.CpuKernels;
 import org.panatrain.kernels.cuda.CudaMatmul.Epilogue;
 import org.panatrain.kernels.cuda.CudaMatmul.Precision;
 import org.panatrain.memory.DType;
@@ -40,6 +40,8 @@ import org.panatrain.memory.Tensor;
 
 @Tag("gpu")
 class CudaMatmulGpuTest {
+    /** The reference: the CPU backend. */
+    private static final CpuKernels CPU = CpuKernels.create();
     private static CudaContext cuda;
     private HostArena hostArena;
     private DeviceArena dev;
@@ -57,6 +59,7 @@ class CudaMatmulGpuTest {
         if (cuda != null) {
             cuda.close();
         }
+        CPU.close();
     }
 
     @BeforeEach
@@ -115,7 +118,7 @@ class CudaMatmulGpuTest {
 
     private double[] reference(Operands o, boolean transA, boolean transB, int m, int n, float[] bias) {
         Tensor ref = hostArena.allocate(DType.FP32, m, n);
-        CpuReference.matmul(ref, o.hostA(), transA, o.hostB(), transB, bias == null ? null : host(hostArena, bias, n), false);
+        CPU.matmul(ref, o.hostA(), transA, o.hostB(), transB, bias == null ? null : host(hostArena, bias, n), false);
         return toDouble(ref.toFloatArray());
     }
 
@@ -187,7 +190,7 @@ class CudaMatmulGpuTest {
         cuda.matmul().matmul(p, dw, upload(dev, hostArena, x, p.dtype(), rows, c), true,
                 upload(dev, hostArena, dout, p.dtype(), rows, oc), false, dbias, Epilogue.BGRADB, false);
         Tensor ref = hostArena.allocate(DType.FP32, c, oc);
-        CpuReference.matmul(ref, host(hostArena, x, rows, c), true, host(hostArena, dout, rows, oc), false, null, false);
+        CPU.matmul(ref, host(hostArena, x, rows, c), true, host(hostArena, dout, rows, oc), false, null, false);
         double[] sums = new double[oc];
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < oc; j++) {
@@ -213,7 +216,7 @@ class CudaMatmulGpuTest {
         double[] want = new double[batch * t * t];
         for (int h = 0; h < batch; h++) {
             Tensor ref = hostArena.allocate(DType.FP32, t, t);
-            CpuReference.matmul(ref, host(hostArena, slice(q, h, t * hs), t, hs), false,
+            CPU.matmul(ref, host(hostArena, slice(q, h, t * hs), t, hs), false,
                     host(hostArena, slice(k, h, t * hs), t, hs), true, null, false);
             float[] r = ref.toFloatArray();
             for (int i = 0; i < t * t; i++) {
@@ -231,7 +234,7 @@ class CudaMatmulGpuTest {
         double[] wantY = new double[batch * hs * hs];
         for (int h = 0; h < batch; h++) {
             Tensor ref = hostArena.allocate(DType.FP32, hs, hs);
-            CpuReference.matmul(ref, host(hostArena, slice(k, h, t * hs), t, hs), true,
+            CPU.matmul(ref, host(hostArena, slice(k, h, t * hs), t, hs), true,
                     host(hostArena, slice(v, h, t * hs), t, hs), false, null, false);
             float[] r = ref.toFloatArray();
             for (int i = 0; i < hs * hs; i++) {

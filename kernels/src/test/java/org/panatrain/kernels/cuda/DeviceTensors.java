@@ -1,13 +1,12 @@
 // Test helpers for GPU tests: random data rounded to a dtype, uploads and downloads with the
-// dtype's encoding (BF16 and FP16 via the JDK's and a round-to-nearest-even conversion written
-// here), and the relative error measure the tolerances of DESIGN.md apply to.
+// dtype's encoding (FloatFormats), and the relative error measure DESIGN.md's tolerances apply to.
 package org.panatrain.kernels.cuda;
 
-import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.DeviceArena;
 import org.panatrain.memory.DeviceMemory;
+import org.panatrain.memory.FloatFormats;
 import org.panatrain.memory.HostArena;
 import org.panatrain.memory.Tensor;
 
@@ -26,25 +25,13 @@ final class DeviceTensors {
     }
 
     static float round(float x, DType t) {
-        return switch (t) {
-            case FP32 -> x;
-            case BF16 -> bf16ToFloat(floatToBf16(x));
-            case FP16 -> Float.float16ToFloat(Float.floatToFloat16(x));
-            default -> throw new IllegalArgumentException(t.toString());
-        };
+        return FloatFormats.decode(t, FloatFormats.encode(t, x));
     }
 
     /** A device tensor of dtype {@code t} holding {@code values} (which should already be representable). */
     static Tensor upload(DeviceArena dev, HostArena host, float[] values, DType t, int... shape) {
         Tensor h = host.allocate(t, shape);
-        for (int i = 0; i < values.length; i++) {
-            switch (t) {
-                case FP32 -> h.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, values[i]);
-                case BF16 -> h.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, floatToBf16(values[i]));
-                case FP16 -> h.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16(values[i]));
-                default -> throw new IllegalArgumentException(t.toString());
-            }
-        }
+        FloatFormats.encode(t, host(host, values, values.length).data(), h.data(), values.length);
         Tensor d = dev.allocate(t, shape);
         DeviceMemory.copy(d, h);
         return d;
@@ -54,16 +41,9 @@ final class DeviceTensors {
     static float[] download(HostArena host, Tensor d) {
         Tensor h = host.allocate(d.dtype(), d.shape());
         DeviceMemory.copy(h, d);
-        float[] out = new float[(int) d.numel()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = switch (d.dtype()) {
-                case FP32 -> h.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-                case BF16 -> bf16ToFloat(h.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
-                case FP16 -> Float.float16ToFloat(h.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
-                default -> throw new IllegalArgumentException(d.dtype().toString());
-            };
-        }
-        return out;
+        Tensor f32 = host.allocate(DType.FP32, d.shape());
+        FloatFormats.decode(d.dtype(), h.data(), f32.data(), d.numel());
+        return f32.toFloatArray();
     }
 
     /** A host FP32 tensor of {@code values}. */
@@ -92,17 +72,5 @@ final class DeviceTensors {
             d[i] = v[i];
         }
         return d;
-    }
-
-    static short floatToBf16(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        if (Float.isNaN(x)) {
-            return (short) 0x7FC0;
-        }
-        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
-    }
-
-    static float bf16ToFloat(short b) {
-        return Float.intBitsToFloat((b & 0xFFFF) << 16);
     }
 }
