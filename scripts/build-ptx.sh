@@ -22,7 +22,9 @@ for ptx in "$out"/*.ptx; do
     [ -e "$ptx" ] || continue
     [ -e "native-src/$(basename "$ptx" .ptx).cu" ] || rm -- "$ptx"
 done
-for src in native-src/*.cu; do
+# One job per source, as many at a time as there are processors.
+build_one() {
+    local src="$1" name
     name="$(basename "$src" .cu)"
     nvcc -ptx -arch=compute_80 -O3 -std=c++17 -Inative-src "$src" -o "$out/$name.ptx"
     sed -i "s/^\.version [0-9.]*\$/.version $isa/" "$out/$name.ptx"
@@ -30,4 +32,7 @@ for src in native-src/*.cu; do
         ptxas -arch="$sm" -O3 "$out/$name.ptx" -o /dev/null
     done
     echo "$name.ptx: $(grep -c '^\.visible \.entry' "$out/$name.ptx") kernels, assembled for sm_80 and sm_90" >&2
-done
+}
+export -f build_one
+export out isa
+printf '%s\0' native-src/*.cu | xargs -0 -n 1 -P "$(nproc)" bash -c 'set -euo pipefail; build_one "$1"' _
