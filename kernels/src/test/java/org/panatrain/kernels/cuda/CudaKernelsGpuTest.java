@@ -201,6 +201,9 @@ class CudaKernelsGpuTest {
                 assertClose("layerNormBackward dinp" + at, hdx.toFloatArray(), g.read(gdx), dt);
                 assertClose("layerNormBackward dweight" + at, hdw.toFloatArray(), g.read(gdw), dt);
                 assertClose("layerNormBackward dbias" + at, hdb.toFloatArray(), g.read(gdb), dt);
+                Tensor again = g.device(dw, dt, C);
+                gpu.layerNormBackward(g.device(dx, dt, N, C), again, g.device(db, dt, C), g.device(dout, dt, N, C), gx, gw, mean, rstd);
+                assertThat(g.read(again)).as("dweight bit-identical on a second run" + at).containsExactly(g.read(gdw));
 
                 float[] r = g.uniform(N * C, 2, dt);
                 Tensor residual = g.poisoned(dt, N, C);
@@ -230,6 +233,9 @@ class CudaKernelsGpuTest {
                 Tensor hb = g.host(dbias, OC);
                 cpu.biasBackward(hb, g.host(dout, N, OC));
                 assertClose("biasBackward " + Arrays.toString(s), hb.toFloatArray(), g.read(gb), dt);
+                Tensor again = g.device(dbias, dt, OC);
+                gpu.biasBackward(again, g.device(dout, dt, N, OC));
+                assertThat(g.read(again)).as("bit-identical on a second run").containsExactly(g.read(gb));
             }
         }
     }
