@@ -35,6 +35,8 @@ final class CpuKernelsTiming {
             Tensor one = tt.random(1, 1), dbias = tt.random(1, 4 * C);
             long nc = 4L * N * C, n4c = 4L * N * 4 * C;
 
+            time("fill (" + PARAMS + ")", 4L * PARAMS, () -> k.fill(v, 0f));
+            time("copy (" + PARAMS + ")", 8L * PARAMS, () -> k.copy(v, m));
             time("add (N,C)", 3 * nc, () -> k.add(out, x, y));
             time("accumulate (N,C)", 3 * nc, () -> k.accumulate(out, x));
             time("encoderForward", 3 * nc, () -> k.encoderForward(out, tokens, wte, wpe));
