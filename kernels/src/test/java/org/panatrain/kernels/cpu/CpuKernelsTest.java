@@ -91,6 +91,23 @@ class CpuKernelsTest {
         }
     }
 
+    @Test
+    void copiesIntegersAndTransfersHostTensors() {
+        try (TestTensors tt = new TestTensors(3)) {
+            int[] ids = tt.tokens(70_001, 1000);
+            Tensor src = tt.ints(ids, 70_001), dst = tt.ints(new int[70_001], 70_001);
+            k.copy(dst, src);
+            for (int i = 0; i < ids.length; i++) {
+                assertThat(dst.getInt(i)).isEqualTo(ids[i]);
+            }
+            float[] values = tt.uniform(33, 1);
+            Tensor up = tt.poisoned(33), down = tt.poisoned(3, 11);
+            k.upload(up, tt.of(values, 33));
+            k.download(down, up);
+            assertThat(down.toFloatArray()).containsExactly(values);
+        }
+    }
+
     // ---- embedding ---------------------------------------------------------------------------
 
     @ParameterizedTest
