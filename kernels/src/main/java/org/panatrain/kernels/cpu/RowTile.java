@@ -4,8 +4,8 @@
 // with the four x rows held in registers. The scalars that multiply vectors are broadcast once
 // into scratch first, and the kernels take no scalar operand at all: a broadcast in these large
 // methods (even one outside the loop, e.g. v.mul(scale) at the store) made C2 compile the whole
-// kernel 5-8x slower (measured: 17 vs 135 GFLOP/s on one core). Leaves out bounds checks beyond the arrays' own and any tail:
-// widths are whole vectors (callers pad).
+// kernel 5-8x slower (measured: 17 vs 135 GFLOP/s on one core). Leaves out bounds checks beyond
+// the arrays' own and any tail: widths are whole vectors (callers pad).
 package org.panatrain.kernels.cpu;
 
 import static org.panatrain.kernels.cpu.Vec.F;
