@@ -1,0 +1,72 @@
+// Cheap argument validation for the CPU kernels: dtype, location and shape agreement, with
+// one-line IllegalArgumentException messages naming the op and the argument. Leaves out
+// content checks except token ranges (see CpuKernels).
+package org.panatrain.kernels.cpu;
+
+import java.util.Arrays;
+import org.panatrain.memory.DType;
+import org.panatrain.memory.Tensor;
+
+/** Static checks that throw IllegalArgumentException("op: name ..."). */
+final class Checks {
+    private Checks() {
+    }
+
+    /** t is a host tensor of {@code dtype}. */
+    static void host(String op, String name, Tensor t, DType dtype) {
+        if (t == null) {
+            throw new IllegalArgumentException(op + ": " + name + " is null");
+        }
+        if (t.location() != Tensor.Location.HOST) {
+            throw new IllegalArgumentException(op + ": " + name + " must be a HOST tensor, got " + t);
+        }
+        if (t.dtype() != dtype) {
+            throw new IllegalArgumentException(op + ": " + name + " must be " + dtype + ", got " + t);
+        }
+    }
+
+    /** t is a host FP32 tensor. */
+    static void f32(String op, String name, Tensor t) {
+        host(op, name, t, DType.FP32);
+    }
+
+    /** t is a host FP32 tensor of exactly {@code numel} elements. */
+    static void f32(String op, String name, Tensor t, long numel) {
+        f32(op, name, t);
+        if (t.numel() != numel) {
+            throw new IllegalArgumentException(op + ": " + name + " must have " + numel + " elements, got " + t);
+        }
+    }
+
+    /** a and b have the same element count. */
+    static void sameSize(String op, String an, Tensor a, String bn, Tensor b) {
+        if (a.numel() != b.numel()) {
+            throw new IllegalArgumentException(op + ": " + an + " " + a + " and " + bn + " " + b + " differ in size");
+        }
+    }
+
+    /** t has exactly {@code shape}. */
+    static void shape(String op, String name, Tensor t, int... shape) {
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException(op + ": " + name + " must have shape " + Arrays.toString(shape) + ", got " + t);
+        }
+    }
+
+    /** t has rank {@code rank}. */
+    static void rank(String op, String name, Tensor t, int rank) {
+        if (t.rank() != rank) {
+            throw new IllegalArgumentException(op + ": " + name + " must have rank " + rank + ", got " + t);
+        }
+    }
+
+    /** Every id in tokens (INT32) is in [0, limit). */
+    static void tokenRange(String op, String name, Tensor tokens, int limit) {
+        long n = tokens.numel();
+        for (long i = 0; i < n; i++) {
+            int id = tokens.getInt(i);
+            if (id < 0 || id >= limit) {
+                throw new IllegalArgumentException(op + ": " + name + "[" + i + "] = " + id + " is outside [0, " + limit + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// Fused softmax + cross-entropy on the CPU: per row of logits, the loss, then the logits are
+// overwritten in place with dlogits. Rows are spread over the threads. Leaves out validation
+// (CpuKernels checks shapes and target ids) and label smoothing / ignore-index.
+package org.panatrain.kernels.cpu;
+
+import static org.panatrain.kernels.cpu.Vec.F;
+import static org.panatrain.kernels.cpu.Vec.I;
+import static org.panatrain.kernels.cpu.Vec.L;
+import static org.panatrain.kernels.cpu.Vec.S;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** crossEntropy over losses (N), logits (N,V), targets (N) INT32. */
+final class CpuCrossEntropy {
+    private static final int GRAIN_ROWS = 4;
+
+    private CpuCrossEntropy() {
+    }
+
+    static void run(Parallel par, MemorySegment losses, MemorySegment logits, MemorySegment targets, float dlossScale,
+                    int N, int V) {
+        par.forRange(N, GRAIN_ROWS, (n0, n1) -> {
+            for (int n = n0; n < n1; n++) {
+                row(losses, logits, targets.getAtIndex(I, n), dlossScale, n, V);
+            }
+        });
+    }
+
+    /** Three passes over the row (it stays in L1): max; exp(l - max) stored back and summed; scale. */
+    private static void row(MemorySegment losses, MemorySegment logits, int target, float dlossScale, int n, int V) {
+        long row = (long) n * V;
+        int vv = Vec.bound(V);
+        FloatVector accMax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i < vv; i += L) {
+            accMax = accMax.max(Vec.load(logits, row + i));
+        }
+        float max = accMax.reduceLanes(VectorOperators.MAX);
+        for (; i < V; i++) {
+            max = Math.max(max, logits.getAtIndex(F, row + i));
+        }
+        float targetLogit = logits.getAtIndex(F, row + target);
+        if (dlossScale == 0f) {
+            float sum = expSum(logits, row, V, max, false);
+            losses.setAtIndex(F, n, (float) (Math.log(sum) + max - targetLogit));
+            Vec.fill(logits, row, V, 0f);
+            return;
+        }
+        float sum = expSum(logits, row, V, max, true);
+        losses.setAtIndex(F, n, (float) (Math.log(sum) + max - targetLogit));
+        Vec.scale(logits, row, V, dlossScale / sum);
+        logits.setAtIndex(F, row + target, logits.getAtIndex(F, row + target) - dlossScale);
+    }
+
+    /** Sum of exp(l - max) over the row; with {@code store} the exps replace the logits. */
+    private static float expSum(MemorySegment logits, long row, int V, float max, boolean store) {
+        FloatVector acc = FloatVector.zero(S);
+        int vv = Vec.bound(V), i = 0;
+        for (; i < vv; i += L) {
+            FloatVector e = Vec.load(logits, row + i).sub(max).lanewise(VectorOperators.EXP);
+            acc = acc.add(e);
+            if (store) {
+                Vec.store(e, logits, row + i);
+            }
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < V; i++) {
+            float e = (float) Math.exp(logits.getAtIndex(F, row + i) - max);
+            sum += e;
+            if (store) {
+                logits.setAtIndex(F, row + i, e);
+            }
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,48 @@
+// Token + position embedding on the CPU, forward and backward. The backward is deterministic:
+// threads own disjoint channel ranges of dwte/dwpe and add rows in token order, so no two threads
+// touch one element and every sum has the same order whatever the thread count. Leaves out
+// validation (CpuKernels checks shapes and token ids).
+package org.panatrain.kernels.cpu;
+
+import static org.panatrain.kernels.cpu.Vec.I;
+import static org.panatrain.kernels.cpu.Vec.L;
+
+import java.lang.foreign.MemorySegment;
+
+/** encoder forward/backward over segments; tokens (B,T) INT32, wte (V,C), wpe (maxT,C). */
+final class CpuEncoder {
+    /** Rows per thread at least: a row is C floats, a few KiB. */
+    private static final int GRAIN_ROWS = 16;
+    /** Channels per backward work item: whole vectors so the inner loop has no tail but the last. */
+    private static final int CHANNEL_BLOCK = 4 * L;
+
+    private CpuEncoder() {
+    }
+
+    /** out (B,T,C) = wte[tokens[b,t]] + wpe[t]. */
+    static void forward(Parallel par, MemorySegment out, MemorySegment tokens, MemorySegment wte, MemorySegment wpe,
+                        int B, int T, int C) {
+        par.forRange(B * T, GRAIN_ROWS, (n0, n1) -> {
+            for (int n = n0; n < n1; n++) {
+                int token = tokens.getAtIndex(I, n);
+                int t = n % T;
+                Vec.add(out, (long) n * C, wte, (long) token * C, wpe, (long) t * C, C);
+            }
+        });
+    }
+
+    /** dwte (V,C) += dout rows scattered by token; dwpe (maxT,C) += dout summed over b. */
+    static void backward(Parallel par, MemorySegment dwte, MemorySegment dwpe, MemorySegment dout, MemorySegment tokens,
+                         int B, int T, int C) {
+        int blocks = (C + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+        par.forRange(blocks, 1, (k0, k1) -> {
+            int c0 = k0 * CHANNEL_BLOCK, c1 = Math.min(C, k1 * CHANNEL_BLOCK), width = c1 - c0;
+            for (int n = 0; n < B * T; n++) {
+                long src = (long) n * C + c0;
+                long token = tokens.getAtIndex(I, n);
+                Vec.accumulate(dwte, token * C + c0, dout, src, width);
+                Vec.accumulate(dwpe, (long) (n % T) * C + c0, dout, src, width);
+            }
+        });
+    }
+}

@@ -1,0 +1,143 @@
+// Reductions on the CPU: bias gradient (column sums), the sum of squares over many tensors
+// (gradient norm) and the non-finite check. All are deterministic: the sum of squares splits every
+// tensor into fixed CHUNK-element pieces whose double partials are added in piece order, and
+// column sums run down the rows in order; thread count never changes a bit of the result.
+// Leaves out validation (CpuKernels).
+package org.panatrain.kernels.cpu;
+
+import static org.panatrain.kernels.cpu.Vec.F;
+import static org.panatrain.kernels.cpu.Vec.L;
+import static org.panatrain.kernels.cpu.Vec.NATIVE;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import org.panatrain.memory.Tensor;
+
+/** biasBackward, sumOfSquares and checkFinite kernels; one instance holds the partial-sum scratch. */
+final class CpuReductions {
+    /** Elements per fixed piece of the sum of squares. */
+    static final int CHUNK = 1 << 14;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    /** Floats that widen to one double vector (8 floats -> 8 doubles with AVX-512). */
+    private static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, VectorShape.forBitSize(DS.vectorBitSize() / 2));
+    private static final int DL = DS.length();
+
+    /** A per-piece reduction of seg[start, end) to a double. */
+    @FunctionalInterface
+    private interface PieceReduction {
+        double reduce(MemorySegment seg, long start, long end);
+    }
+
+    private final Parallel par;
+    private int[] firstPiece = new int[0];      // (tensors + 1) piece index where each tensor starts
+    private double[] partials = new double[0];  // (pieces)
+
+    CpuReductions(Parallel par) {
+        this.par = par;
+    }
+
+    /** dbias (OC) += column sums of dout (N,OC), one vector of columns per work item, rows in order. */
+    void biasBackward(MemorySegment dbias, MemorySegment dout, int N, int OC) {
+        int vectors = OC / L;
+        par.forRange(vectors, 4, (j0, j1) -> {
+            for (int j = j0; j < j1; j++) {
+                long col = (long) j * L;
+                FloatVector acc0 = FloatVector.zero(Vec.S), acc1 = FloatVector.zero(Vec.S);
+                int n = 0;
+                for (; n + 1 < N; n += 2) {
+                    acc0 = acc0.add(Vec.load(dout, (long) n * OC + col));
+                    acc1 = acc1.add(Vec.load(dout, (long) (n + 1) * OC + col));
+                }
+                if (n < N) {
+                    acc0 = acc0.add(Vec.load(dout, (long) n * OC + col));
+                }
+                Vec.store(Vec.load(dbias, col).add(acc0.add(acc1)), dbias, col);
+            }
+        });
+        for (int c = vectors * L; c < OC; c++) {
+            float s = 0f;
+            for (int n = 0; n < N; n++) {
+                s += dout.getAtIndex(F, (long) n * OC + c);
+            }
+            dbias.setAtIndex(F, c, dbias.getAtIndex(F, c) + s);
+        }
+    }
+
+    /** Sum of squares of every element of every tensor, in double, as fixed pieces reduced in order. */
+    double sumOfSquares(List<Tensor> tensors) {
+        return reducePieces(tensors, CpuReductions::squares);
+    }
+
+    /** True if any element is NaN or infinite: x * 0 is 0 for finite x and NaN otherwise. */
+    boolean anyNonFinite(List<Tensor> tensors) {
+        return Double.isNaN(reducePieces(tensors, CpuReductions::timesZero));
+    }
+
+    private double reducePieces(List<Tensor> tensors, PieceReduction reduction) {
+        int count = tensors.size();
+        if (firstPiece.length < count + 1) {
+            firstPiece = new int[count + 1];
+        }
+        for (int i = 0; i < count; i++) {
+            firstPiece[i + 1] = Math.addExact(firstPiece[i], Math.toIntExact((tensors.get(i).numel() + CHUNK - 1) / CHUNK));
+        }
+        int pieces = firstPiece[count];
+        if (partials.length < pieces) {
+            partials = new double[pieces];
+        }
+        int[] first = firstPiece;
+        double[] parts = partials;
+        par.forRange(pieces, 4, (p0, p1) -> {
+            int t = 0;
+            for (int p = p0; p < p1; p++) {
+                while (p >= first[t + 1]) {
+                    t++;
+                }
+                Tensor tensor = tensors.get(t);
+                long start = (long) (p - first[t]) * CHUNK;
+                parts[p] = reduction.reduce(tensor.data(), start, Math.min(tensor.numel(), start + CHUNK));
+            }
+        });
+        double total = 0;
+        for (int p = 0; p < pieces; p++) {
+            total += parts[p];
+        }
+        return total;
+    }
+
+    private static double squares(MemorySegment seg, long i, long end) {
+        DoubleVector acc0 = DoubleVector.zero(DS), acc1 = DoubleVector.zero(DS);
+        for (; i + 2 * DL <= end; i += 2 * DL) {
+            DoubleVector a = widen(seg, i), b = widen(seg, i + DL);
+            acc0 = a.fma(a, acc0);
+            acc1 = b.fma(b, acc1);
+        }
+        double s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+            double x = seg.getAtIndex(F, i);
+            s += x * x;
+        }
+        return s;
+    }
+
+    private static DoubleVector widen(MemorySegment seg, long i) {
+        return (DoubleVector) FloatVector.fromMemorySegment(FH, seg, i * 4, NATIVE).convertShape(VectorOperators.F2D, DS, 0);
+    }
+
+    private static double timesZero(MemorySegment seg, long i, long end) {
+        FloatVector acc = FloatVector.zero(Vec.S);
+        for (long vend = i + Vec.bound(end - i); i < vend; i += L) {
+            acc = acc.add(Vec.load(seg, i).mul(0f));
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+            s += seg.getAtIndex(F, i) * 0f;
+        }
+        return s;
+    }
+}
