@@ -64,12 +64,12 @@ record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
 
     /**
      * Packs op(b) k [p0, p0+kc) x columns [j0, j0+nc) as ceil(nc/NR) micro-panels of kc x NR floats:
-     * element (p0 + p, j0 + jr + j) goes to dst[jr * kc + p * NR + j]; columns past nc are zero.
+     * element (p0 + p, j0 + jr + j) goes to dst[dstOffset + jr * kc + p * NR + j]; columns past nc are zero.
      */
-    void packB(float[] dst, int p0, int kc, int j0, int nc) {
+    void packB(float[] dst, int dstOffset, int p0, int kc, int j0, int nc) {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
-            int base = jr * kc;
+            int base = dstOffset + jr * kc;
             if (colStride == 1) {        // op(b) row-major: vector copies along each k row
                 for (int p = 0; p < kc; p++) {
                     long src = ((p0 + p) * rowStride + j0 + jr) * Float.BYTES;
