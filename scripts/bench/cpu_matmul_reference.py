@@ -83,7 +83,12 @@ def main():
     ap.add_argument("--min-seconds", type=float, default=1.0, help="time per shape and library")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--jmh", help="CpuMatmulBenchmark results (JMH -rf json) to compare with")
+    ap.add_argument("--list-shapes", action="store_true", help="print the default shapes, one a line, and exit")
+    ap.add_argument("--no-header", action="store_true", help="leave out the table's header line")
     args = ap.parse_args()
+    if args.list_shapes:
+        print("\n".join(DEFAULT_SHAPES))
+        return
     # BLAS thread pools read these when the library loads, so set them before importing numpy/torch
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
@@ -94,8 +99,9 @@ def main():
     ours = jmh_gflops(args.jmh, args.threads) if args.jmh else {}
     results = []
     # median and best (fastest call) GFLOP/s; Panatrain's are JMH's mean and best iteration
-    print(f"{'shape':16} {'M':>5} {'K':>5} {'N':>5} {'op':>3} {'numpy med/best':>15} {'torch med/best':>15}"
-          + (f" {'ours mean/best':>15} {'/numpy':>6} {'/torch':>6} {'best/best':>9}" if ours else ""))
+    if not args.no_header:
+        print(f"{'shape':16} {'M':>5} {'K':>5} {'N':>5} {'op':>3} {'numpy med/best':>15} {'torch med/best':>15}"
+              + (f" {'ours mean/best':>15} {'/numpy':>6} {'/torch':>6} {'best/best':>9}" if ours else ""))
     for spec in args.shapes:
         name, m, k, n, op = parse_shape(spec)
         flops = 2.0 * m * n * k

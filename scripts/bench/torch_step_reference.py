@@ -108,17 +108,21 @@ def main():
     for _ in range(args.warmup):
         step()
     times = []
+    cpu0 = time.process_time()
     for _ in range(args.steps):
         t0 = time.perf_counter()
         loss = step()
         times.append(time.perf_counter() - t0)
+    cpu_per_step = (time.process_time() - cpu0) / args.steps   # all threads' CPU time, spin-waits included
     times.sort()
     median = times[len(times) // 2]
     result = {"model": args.model, "batch": args.batch, "seq": args.seq, "threads": args.threads,
               "torch": torch.__version__, "step_seconds_median": median, "step_seconds_min": times[0],
-              "tokens_per_second": args.batch * args.seq / median, "loss": loss}
+              "tokens_per_second": args.batch * args.seq / median, "cpu_seconds_per_step": cpu_per_step,
+              "loss": loss}
     print(f"{args.model} B={args.batch} T={args.seq} threads={args.threads}: median step {median * 1000:.1f} ms "
-          f"(min {times[0] * 1000:.1f} ms), {result['tokens_per_second']:.0f} tokens/s, last loss {loss:.4f}")
+          f"(min {times[0] * 1000:.1f} ms, {cpu_per_step:.2f} CPU-s per step), {result['tokens_per_second']:.0f} tokens/s, "
+          f"last loss {loss:.4f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

@@ -24,8 +24,9 @@ import org.panatrain.memory.Tensor;
  * summed in the same order whatever the thread count, so results are deterministic.
  *
  * <p>Knobs (system properties, read once): {@code panatrain.matmul.mc} (rows of op(a) per packed
- * block, default 192), {@code panatrain.matmul.kc} (depth per packed block, default 256),
- * {@code panatrain.matmul.nc} (columns of op(b) per packed panel, default 3072),
+ * block, default 96), {@code panatrain.matmul.kc} (most depth per packed block, default 768; K is
+ * cut into equal blocks no deeper than that, so that out is read and written as few times as
+ * possible), {@code panatrain.matmul.nc} (columns of op(b) per packed panel, default 3072),
  * {@code panatrain.matmul.species} (vector width, see {@link MatmulMicroKernel}).
  * Scratch is one set of packing buffers per thread, allocated on its first call; the calling
  * thread's op(b) buffer holds the panel all workers share.
@@ -38,8 +39,8 @@ import org.panatrain.memory.Tensor;
  * }</pre>
  */
 public final class CpuMatmul {
-    static final int MC = roundUp(Integer.getInteger("panatrain.matmul.mc", 192), MR);
-    static final int KC = Math.max(1, Integer.getInteger("panatrain.matmul.kc", 256));
+    static final int MC = roundUp(Integer.getInteger("panatrain.matmul.mc", 96), MR);
+    static final int KC = Math.max(1, Integer.getInteger("panatrain.matmul.kc", 768));
     static final int NC = roundUp(Integer.getInteger("panatrain.matmul.nc", 3072), NR);
     /** Below this many multiply-adds a product runs on the calling thread. */
     private static final long PARALLEL_MIN_MACS = 1L << 18;
@@ -48,13 +49,21 @@ public final class CpuMatmul {
     /** One thread's packing buffers and register-tile spill, reused by every call on that thread. */
     private static final class Scratch {
         final float[] a = new float[MC * KC];      // (MC, KC) as MC/MR micro-panels
-        final float[] b = new float[KC * NC];      // (KC, NC) as NC/NR micro-panels, shared by the workers
         final float[] tile = new float[MR * NR];   // (MR, NR)
+        float[] b;                                 // (KC, NC) as NC/NR micro-panels, shared by the workers
+                                                   // of the products this thread starts; made on first use
         boolean bInUse;                            // b holds the panel of a product still running
+
+        float[] panel() {
+            if (b == null) {
+                b = new float[KC * NC];
+            }
+            return b;
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    /** Runs small products on the calling thread. */
+    /** Runs small products on the calling thread (a one-thread Parallel owns no threads: never closed). */
     private static final Parallel SERIAL = new Parallel(1);
 
     private CpuMatmul() {
@@ -87,7 +96,7 @@ public final class CpuMatmul {
         long macs = (long) m * n * Math.max(k, 1);
         Scratch mine = SCRATCH.get();
         // a product started from inside another one's task on this thread gets a panel of its own
-        float[] panel = mine.bInUse ? new float[KC * NC] : mine.b;
+        float[] panel = mine.bInUse ? new float[KC * NC] : mine.panel();
         boolean owner = !mine.bInUse;
         mine.bInUse = true;
         try {
@@ -107,14 +116,15 @@ public final class CpuMatmul {
          */
         void run(Parallel workers, float[] panel, int m) {
             int blocks = ceilDiv(m, MC);
+            int depth = Math.max(1, ceilDiv(k, Math.max(1, ceilDiv(k, KC))));   // equal K blocks of at most KC (1 when K is 0)
             for (int jc = 0; jc < n; jc += NC) {
                 int nc = Math.min(NC, n - jc);
                 int panels = ceilDiv(nc, NR);
                 // column shares per row block: enough tasks for 4 per thread, so that workers balance
                 int shares = Math.min(panels, ceilDiv(4 * workers.threads(), blocks));
                 // pc runs once with kc = 0 when K is 0, so that out still gets its bias or zeros
-                for (int pc = 0; pc == 0 || pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc), p0 = pc, j0 = jc;
+                for (int pc = 0; pc == 0 || pc < k; pc += depth) {
+                    int kc = Math.min(depth, k - pc), p0 = pc, j0 = jc;
                     workers.forRange(panels, 1, (q0, q1) ->
                             b.packB(panel, q0 * NR * kc, p0, kc, j0 + q0 * NR, Math.min(nc, q1 * NR) - q0 * NR));
                     workers.forRange(blocks * shares, 1, (t0, t1) -> {
