@@ -1,7 +1,7 @@
-// The CPU backend's FP32 matrix product, GotoBLAS/BLIS style: each worker takes a band of output
-// rows (or columns), packs (KC x NC) panels of op(b) and (MC x KC) blocks of op(a) into scratch it
-// keeps between calls, and sweeps MatmulMicroKernel's register tile over them. Leaves out other
-// dtypes (FP32 only) and strided (non-contiguous) operands.
+// The CPU backend's FP32 matrix product, GotoBLAS/BLIS style: the workers pack a (KC x NC) panel
+// of op(b) together, then take (MC x KC) blocks of op(a) (times a share of the panel's columns) as
+// they come free, pack each into scratch they keep between calls, and sweep MatmulMicroKernel's
+// register tile over it. Leaves out other dtypes (FP32 only) and strided (non-contiguous) operands.
 package org.panatrain.kernels.cpu;
 
 import static org.panatrain.kernels.cpu.MatmulMicroKernel.L;
@@ -24,10 +24,12 @@ import org.panatrain.memory.Tensor;
  * summed in the same order whatever the thread count, so results are deterministic.
  *
  * <p>Knobs (system properties, read once): {@code panatrain.matmul.mc} (rows of op(a) per packed
- * block, default 192), {@code panatrain.matmul.kc} (depth per packed block, default 256),
- * {@code panatrain.matmul.nc} (columns of op(b) per packed panel, default 3072),
+ * block, default 96), {@code panatrain.matmul.kc} (most depth per packed block, default 768; K is
+ * cut into equal blocks no deeper than that, so that out is read and written as few times as
+ * possible), {@code panatrain.matmul.nc} (columns of op(b) per packed panel, default 3072),
  * {@code panatrain.matmul.species} (vector width, see {@link MatmulMicroKernel}).
- * Scratch is one set of packing buffers per worker thread, allocated on its first call.
+ * Scratch is one set of packing buffers per thread, allocated on its first call; the calling
+ * thread's op(b) buffer holds the panel all workers share.
  *
  * <pre>{@code
  * try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
@@ -37,21 +39,32 @@ import org.panatrain.memory.Tensor;
  * }</pre>
  */
 public final class CpuMatmul {
-    static final int MC = roundUp(Integer.getInteger("panatrain.matmul.mc", 192), MR);
-    static final int KC = Math.max(1, Integer.getInteger("panatrain.matmul.kc", 256));
+    static final int MC = roundUp(Integer.getInteger("panatrain.matmul.mc", 96), MR);
+    static final int KC = Math.max(1, Integer.getInteger("panatrain.matmul.kc", 768));
     static final int NC = roundUp(Integer.getInteger("panatrain.matmul.nc", 3072), NR);
     /** Below this many multiply-adds a product runs on the calling thread. */
     private static final long PARALLEL_MIN_MACS = 1L << 18;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
-    /** One worker's packing buffers and register-tile spill, reused by every call on that thread. */
+    /** One thread's packing buffers and register-tile spill, reused by every call on that thread. */
     private static final class Scratch {
         final float[] a = new float[MC * KC];      // (MC, KC) as MC/MR micro-panels
-        final float[] b = new float[KC * NC];      // (KC, NC) as NC/NR micro-panels
         final float[] tile = new float[MR * NR];   // (MR, NR)
+        float[] b;                                 // (KC, NC) as NC/NR micro-panels, shared by the workers
+                                                   // of the products this thread starts; made on first use
+        boolean bInUse;                            // b holds the panel of a product still running
+
+        float[] panel() {
+            if (b == null) {
+                b = new float[KC * NC];
+            }
+            return b;
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Runs small products on the calling thread (a one-thread Parallel owns no threads: never closed). */
+    private static final Parallel SERIAL = new Parallel(1);
 
     private CpuMatmul() {
     }
@@ -81,47 +94,58 @@ public final class CpuMatmul {
                 transB ? new MatmulPacking(b.data(), 1, k) : new MatmulPacking(b.data(), n, 1),
                 k, bias == null ? null : bias.data(), accumulate);
         long macs = (long) m * n * Math.max(k, 1);
-        int threads = macs < PARALLEL_MIN_MACS ? 1 : pool.threads();
-        boolean splitRows = m >= n;
-        int units = splitRows ? ceilDiv(m, MR) : ceilDiv(n, NR);
-        int chunks = Math.min(threads, units);
-        pool.forChunks(units, chunks, (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                int u0 = Parallel.chunkStart(units, chunks, c), u1 = Parallel.chunkStart(units, chunks, c + 1);
-                if (splitRows) {
-                    p.run(SCRATCH.get(), u0 * MR, Math.min(m, u1 * MR), 0, n);
-                } else {
-                    p.run(SCRATCH.get(), 0, m, u0 * NR, Math.min(n, u1 * NR));
-                }
-            }
-        });
+        Scratch mine = SCRATCH.get();
+        // a product started from inside another one's task on this thread gets a panel of its own
+        float[] panel = mine.bInUse ? new float[KC * NC] : mine.panel();
+        boolean owner = !mine.bInUse;
+        mine.bInUse = true;
+        try {
+            p.run(macs < PARALLEL_MIN_MACS ? SERIAL : pool, panel, m);
+        } finally {
+            mine.bInUse = !owner;
+        }
     }
 
-    /** One product's operands; {@link #run} computes a rectangle of out. */
+    /** One product's operands; {@link #run} computes it. */
     private record Product(MemorySegment out, int n, MatmulPacking a, MatmulPacking b, int k,
                            MemorySegment bias, boolean accumulate) {
 
-        /** out rows [m0, m1) x columns [n0, n1), packing with the given scratch. */
-        void run(Scratch s, int m0, int m1, int n0, int n1) {
-            for (int jc = n0; jc < n1; jc += NC) {
-                int nc = Math.min(NC, n1 - jc);
+        /**
+         * All m rows of out: for each (KC x NC) panel of op(b), the workers pack it into {@code panel}
+         * together, then run tasks of (MC row block x share of the panel's micro-panels).
+         */
+        void run(Parallel workers, float[] panel, int m) {
+            int blocks = ceilDiv(m, MC);
+            int depth = Math.max(1, ceilDiv(k, Math.max(1, ceilDiv(k, KC))));   // equal K blocks of at most KC (1 when K is 0)
+            for (int jc = 0; jc < n; jc += NC) {
+                int nc = Math.min(NC, n - jc);
+                int panels = ceilDiv(nc, NR);
+                // column shares per row block: enough tasks for 4 per thread, so that workers balance
+                int shares = Math.min(panels, ceilDiv(4 * workers.threads(), blocks));
                 // pc runs once with kc = 0 when K is 0, so that out still gets its bias or zeros
-                for (int pc = 0; pc == 0 || pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
-                    b.packB(s.b, pc, kc, jc, nc);
-                    boolean addOut = accumulate || pc > 0;
-                    MemorySegment addBias = pc == 0 ? bias : null;
-                    for (int ic = m0; ic < m1; ic += MC) {
-                        int mc = Math.min(MC, m1 - ic);
-                        a.packA(s.a, ic, mc, pc, kc);
-                        for (int jr = 0; jr < nc; jr += NR) {
-                            for (int ir = 0; ir < mc; ir += MR) {
-                                MatmulMicroKernel.multiply(kc, s.a, ir * kc, s.b, jr * kc, s.tile);
-                                store(s.tile, ic + ir, Math.min(MR, mc - ir), jc + jr, Math.min(NR, nc - jr),
-                                        addOut, addBias);
+                for (int pc = 0; pc == 0 || pc < k; pc += depth) {
+                    int kc = Math.min(depth, k - pc), p0 = pc, j0 = jc;
+                    workers.forRange(panels, 1, (q0, q1) ->
+                            b.packB(panel, q0 * NR * kc, p0, kc, j0 + q0 * NR, Math.min(nc, q1 * NR) - q0 * NR));
+                    workers.forRange(blocks * shares, 1, (t0, t1) -> {
+                        Scratch s = SCRATCH.get();
+                        for (int t = t0; t < t1; t++) {
+                            int block = t / shares, share = t % shares;
+                            int ic = block * MC, mc = Math.min(MC, m - ic);
+                            int jr0 = Parallel.chunkStart(panels, shares, share) * NR;
+                            int jr1 = Math.min(nc, Parallel.chunkStart(panels, shares, share + 1) * NR);
+                            if (t == t0 || share == 0) {   // the shares of a block are consecutive tasks
+                                a.packA(s.a, ic, mc, p0, kc);
+                            }
+                            for (int jr = jr0; jr < jr1; jr += NR) {
+                                for (int ir = 0; ir < mc; ir += MR) {
+                                    MatmulMicroKernel.multiply(kc, s.a, ir * kc, panel, jr * kc, s.tile);
+                                    store(s.tile, ic + ir, Math.min(MR, mc - ir), j0 + jr, Math.min(NR, nc - jr),
+                                            accumulate || p0 > 0, p0 == 0 ? bias : null);
+                                }
                             }
                         }
-                    }
+                    });
                 }
             }
         }

@@ -14,6 +14,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A matrix read through strides: element (r, c) of the operand lies at float index
@@ -28,6 +31,8 @@ import jdk.incubator.vector.FloatVector;
 record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Vectors of exactly MR floats: one k-slice of an A micro-panel. */
+    private static final VectorSpecies<Float> MR_SPECIES = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
 
     /**
      * Packs op(a) rows [i0, i0+mc) x k [p0, p0+kc) as ceil(mc/MR) micro-panels of kc x MR floats:
@@ -47,13 +52,11 @@ record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
                         dst[d] = data.getAtIndex(F32, src + p);
                     }
                 }
-            } else {                     // op(a) = a^T: read each k along the rows
+            } else {                     // op(a) = a^T: one MR-float vector per k
+                VectorMask<Float> valid = MR_SPECIES.indexInRange(0, rows);
                 for (int p = 0; p < kc; p++) {
-                    long src = (long) (p0 + p) * colStride + i0 + ir;
-                    int d = base + p * MR;
-                    for (int r = 0; r < rows; r++) {
-                        dst[d + r] = data.getAtIndex(F32, src + r);
-                    }
+                    long src = ((p0 + p) * colStride + i0 + ir) * Float.BYTES;
+                    FloatVector.fromMemorySegment(MR_SPECIES, data, src, ORDER, valid).intoArray(dst, base + p * MR);
                 }
             }
         }
@@ -61,12 +64,12 @@ record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
 
     /**
      * Packs op(b) k [p0, p0+kc) x columns [j0, j0+nc) as ceil(nc/NR) micro-panels of kc x NR floats:
-     * element (p0 + p, j0 + jr + j) goes to dst[jr * kc + p * NR + j]; columns past nc are zero.
+     * element (p0 + p, j0 + jr + j) goes to dst[dstOffset + jr * kc + p * NR + j]; columns past nc are zero.
      */
-    void packB(float[] dst, int p0, int kc, int j0, int nc) {
+    void packB(float[] dst, int dstOffset, int p0, int kc, int j0, int nc) {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
-            int base = jr * kc;
+            int base = dstOffset + jr * kc;
             if (colStride == 1) {        // op(b) row-major: vector copies along each k row
                 for (int p = 0; p < kc; p++) {
                     long src = ((p0 + p) * rowStride + j0 + jr) * Float.BYTES;
