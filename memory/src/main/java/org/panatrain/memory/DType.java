@@ -8,6 +8,8 @@ package org.panatrain.memory;
  * <pre>{@code
  * long bytes = DType.BF16.byteSize() * 1024;   // 2048
  * DType t = DType.fromSafetensors("F8_E4M3"); // FP8_E4M3
+ * int code = DType.FP16.encode(1.0f);           // 0x3C00
+ * float one = DType.FP16.decode(0x3C00);        // 1.0f
  * }</pre>
  */
 public enum DType {
@@ -41,6 +43,16 @@ public enum DType {
     /** True for the floating-point formats (FP32 down to FP8). */
     public boolean isFloat() {
         return this != INT8 && this != UINT16 && this != INT32;
+    }
+
+    /** The value of the element code {@code bits} (low {@code 8 * byteSize()} bits); see {@link FloatFormats}. */
+    public float decode(int bits) {
+        return FloatFormats.decode(this, bits);
+    }
+
+    /** The element code of {@code value}, rounded to nearest even, unsigned; see {@link FloatFormats}. */
+    public int encode(float value) {
+        return FloatFormats.encode(this, value);
     }
 
     /** The dtype whose safetensors name is {@code name}, or an IllegalArgumentException naming it. */
