@@ -109,7 +109,7 @@ def main():
                for _ in range(2)]
     out = {}
     for name, p in params.items():
-        out["param." + name] = p
+        out["param." + name] = p.detach().clone()  # opt.step() updates p in place
     for s, (x, y) in enumerate(batches):
         out[f"inputs.{s}"], out[f"targets.{s}"] = x, y
 

@@ -2,6 +2,7 @@
 module org.panatrain.engine {
     requires transitive org.panatrain.kernels;
     exports org.panatrain.engine.graph;
+    exports org.panatrain.engine.io;
     exports org.panatrain.engine.model;
     exports org.panatrain.engine.optim;
 }

@@ -6,10 +6,17 @@ package org.panatrain.engine.model;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.SequencedMap;
 import org.panatrain.engine.graph.BackendArena;
+import org.panatrain.engine.io.BadInputException;
+import org.panatrain.engine.io.Safetensors;
+import org.panatrain.engine.io.SafetensorsFile;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
@@ -30,6 +37,10 @@ import org.panatrain.memory.Tensor;
  * }</pre>
  */
 public final class Gpt2 implements AutoCloseable {
+    /** The name prefix of Hugging Face's GPT2LMHeadModel files, accepted on load. */
+    public static final String PREFIX = "transformer.";
+    private static final String[] CONFIG_KEYS = {"n_layer", "n_head", "n_embd", "n_positions", "vocab_size"};
+
     /** Standard deviation of the weight init (nanoGPT). */
     static final double INIT_STD = 0.02;
 
@@ -94,6 +105,74 @@ public final class Gpt2 implements AutoCloseable {
             }
         }
         return model;
+    }
+
+    /**
+     * Loads weights saved by {@link #save} or by Hugging Face (FP32, optionally under a
+     * {@code transformer.} prefix; other tensors such as attention-mask buffers are ignored). The
+     * config comes from the {@code __metadata__} map. Every tensor is checked against the config
+     * before the model is allocated, so a bad file never yields a half-read model.
+     *
+     * @throws BadInputException naming the file and what is wrong
+     */
+    public static Gpt2 load(Path file, Kernels kernels) {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            Gpt2Config config = configOf(f);
+            String prefix = !f.contains("wte.weight") && f.contains(PREFIX + "wte.weight") ? PREFIX : "";
+            List<Tensor> sources = new ArrayList<>();
+            for (ParameterSpec p : ParameterSpec.table(config)) {
+                sources.add(f.require(prefix + p.name(), DType.FP32, p.shape()));
+            }
+            Gpt2 model = new Gpt2(config, kernels);
+            try {
+                for (int i = 0; i < sources.size(); i++) {
+                    kernels.upload(model.parameters.get(i).value(), sources.get(i));
+                }
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            return model;
+        }
+    }
+
+    private static Gpt2Config configOf(SafetensorsFile f) {
+        int[] v = new int[CONFIG_KEYS.length];
+        for (int i = 0; i < v.length; i++) {
+            String text = f.metadata().get(CONFIG_KEYS[i]);
+            if (text == null) {
+                throw new BadInputException(f.file(), "__metadata__ has no " + CONFIG_KEYS[i] + " (the model config)");
+            }
+            try {
+                v[i] = Integer.parseInt(text.strip());
+            } catch (NumberFormatException e) {
+                throw new BadInputException(f.file(), "__metadata__ " + CONFIG_KEYS[i] + " is \"" + text
+                        + "\", not an integer");
+            }
+        }
+        try {
+            return new Gpt2Config(v[0], v[1], v[2], v[3], v[4]);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(f.file(), "bad model config: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Writes the weights with Hugging Face names and layouts (the tied output head is not
+     * repeated) and the config in {@code __metadata__}; atomically (temporary file + rename).
+     */
+    public void save(Path file) {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor host = Tensor.host(arena.allocate(values.byteSize(), 64), DType.FP32, values.shape());   // (P)
+            kernels.download(host, values);
+            SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Parameter p : parameters) {
+                tensors.put(p.name(), host.slice(p.spec().offset(), p.spec().shape()));
+            }
+            Map<String, String> metadata = new LinkedHashMap<>(config.toMetadata());
+            metadata.put("format", "pt"); // what Hugging Face's loaders expect of a PyTorch-layout file
+            Safetensors.write(file, metadata, tensors);
+        }
     }
 
     /** The configuration. */

@@ -52,7 +52,7 @@ class Gpt2ReferenceTest {
             assertThat(TestTensors.relativeError(logits, ref.floats("logits"))).isLessThanOrEqualTo(FORWARD_TOLERANCE);
             float loss = step.loss(ref.ints("inputs.0"), ref.ints("targets.0"));
             float refLoss = ref.floats("loss")[0];
-            assertThat(Math.abs(loss - refLoss) / refLoss).isLessThanOrEqualTo(FORWARD_TOLERANCE);
+            assertThat(TestTensors.relativeError(loss, refLoss)).isLessThanOrEqualTo(FORWARD_TOLERANCE);
             int V = ref.config().vocabSize();
             float[] row0pos3 = step.logits(ref.ints("inputs.0"), 3);
             assertThat(row0pos3).containsExactly(Arrays.copyOfRange(logits, 3 * V, 4 * V));
@@ -64,7 +64,7 @@ class Gpt2ReferenceTest {
         try (Gpt2 model = referenceModel(); Gpt2Step step = model.newStep(B, T); AdamW opt = optimizer(model)) {
             opt.zeroGrad();
             float loss = step.forwardBackward(ref.ints("inputs.0"), ref.ints("targets.0"), 1f);
-            assertThat(Math.abs(loss - ref.floats("loss")[0]) / ref.floats("loss")[0]).isLessThanOrEqualTo(FORWARD_TOLERANCE);
+            assertThat(TestTensors.relativeError(loss, ref.floats("loss")[0])).isLessThanOrEqualTo(FORWARD_TOLERANCE);
             assertGradientsMatch(model);
         }
     }
@@ -79,14 +79,26 @@ class Gpt2ReferenceTest {
                 opt.zeroGrad();
                 step.forwardBackward(ref.ints("inputs." + s), ref.ints("targets." + s), 1f);
                 float norm = opt.clipGradNorm(maxNorm);
-                assertThat(Math.abs(norm - refNorms[s]) / refNorms[s]).as("grad norm of step %d", s)
+                assertThat(TestTensors.relativeError(norm, refNorms[s])).as("grad norm of step %d", s)
                         .isLessThanOrEqualTo(TENSOR_TOLERANCE);
                 opt.step(lr);
             }
             assertThat(opt.stepCount()).isEqualTo(2);
+            int C = ref.config().nEmbd();
             for (Parameter p : model.parameters()) {
-                assertThat(TestTensors.relativeError(TestTensors.read(kernels, p.value()), ref.floats("after2." + p.name())))
-                        .as(p.name()).isLessThanOrEqualTo(TENSOR_TOLERANCE);
+                float[] actual = TestTensors.read(kernels, p.value());
+                float[] expected = ref.floats("after2." + p.name());
+                if (p.name().endsWith("attn.c_attn.bias")) {
+                    // The key bias [C, 2C) adds q.b_k to every score of a query, which the softmax
+                    // cancels: its exact gradient is 0 and Adam's g/(|g|+eps) turns fp32 rounding
+                    // noise into moves of up to lr per step. Those elements are held to Adam's bound.
+                    float[] before = ref.floats("param." + p.name());
+                    for (int i = C; i < 2 * C; i++) {
+                        assertThat(Math.abs(actual[i] - before[i])).as("%s[%d]", p.name(), i).isLessThanOrEqualTo(2.2f * lr);
+                        actual[i] = expected[i];
+                    }
+                }
+                assertThat(TestTensors.relativeError(actual, expected)).as(p.name()).isLessThanOrEqualTo(TENSOR_TOLERANCE);
             }
         }
     }
@@ -102,7 +114,7 @@ class Gpt2ReferenceTest {
             float loss0 = halfStep.forwardBackward(Arrays.copyOf(inputs, half), Arrays.copyOf(targets, half), 0.5f);
             float loss1 = halfStep.forwardBackward(Arrays.copyOfRange(inputs, half, inputs.length),
                     Arrays.copyOfRange(targets, half, targets.length), 0.5f);
-            assertThat(Math.abs((loss0 + loss1) / 2 - ref.floats("loss")[0]) / ref.floats("loss")[0])
+            assertThat(TestTensors.relativeError((loss0 + loss1) / 2, ref.floats("loss")[0]))
                     .isLessThanOrEqualTo(FORWARD_TOLERANCE);
             for (Parameter p : split.parameters()) {
                 float[] accumulated = TestTensors.read(kernels, p.grad());

@@ -28,6 +28,11 @@ public final class TestTensors {
         }
     }
 
+    /** Relative error of a scalar: |actual - expected| / |expected|. */
+    public static double relativeError(float actual, float expected) {
+        return Math.abs((double) actual - expected) / Math.abs((double) expected);
+    }
+
     /** Relative error of a tensor: max |actual - expected| / max |expected| (0 when both are 0). */
     public static double relativeError(float[] actual, float[] expected) {
         if (actual.length != expected.length) {
