@@ -31,52 +31,55 @@ public final class FloatFormats {
      * {@code mantissaBits} (without the implicit one), exponent {@code bias}, and whether the
      * all-ones exponent means infinity/NaN (IEEE) or, as in E4M3, only S.1111.111 is NaN.
      */
-    private record SmallFloat(int exponentBits, int mantissaBits, int bias, boolean ieee) {
-        int signShift() {
-            return exponentBits + mantissaBits;
-        }
+    private record SmallFloat(
+            int mantissaBits,
+            int bias,
+            boolean ieee,
+            int signShift,
+            int maxExponentField,
+            int overflowCode,     // what finite overflow and infinity become
+            int nanCode,          // magnitude code of the quiet NaN
+            int minNormalBits,    // FP32 bits of the smallest normal value of the format
+            int overflowBits,     // FP32 bits from which on values round past the largest finite one
+            float subnormalMagic, // 2^(emin - mantissaBits + 23): its FP32 ulp is the subnormal step
+            int rebias) {         // (127 - bias) << mantissaBits
+        // A record so that the JIT trusts its final fields as constants in the static instances.
 
-        int maxExponentField() {
-            return (1 << exponentBits) - 1;
-        }
-
-        /** Code (without sign) of the largest finite magnitude. */
-        int maxFiniteCode() {
-            return ieee ? (maxExponentField() << mantissaBits) - 1 : (1 << signShift()) - 2;
-        }
-
-        /** Code (without sign) of +infinity; only meaningful for IEEE formats. */
-        int infinityCode() {
-            return maxExponentField() << mantissaBits;
-        }
-
-        /** Unbiased exponent of the largest finite magnitude. */
-        int maxExponent() {
-            return (maxFiniteCode() >>> mantissaBits) - bias;
-        }
-
-        /** Unbiased exponent of the smallest normal magnitude. */
-        int minExponent() {
-            return 1 - bias;
+        static SmallFloat of(int exponentBits, int mantissaBits, int bias, boolean ieee) {
+            int signShift = exponentBits + mantissaBits;
+            int maxExponentField = (1 << exponentBits) - 1;
+            int infinityCode = maxExponentField << mantissaBits;
+            int maxFiniteCode = ieee ? infinityCode - 1 : (1 << signShift) - 2;
+            int minExponent = 1 - bias;
+            int rebias = (127 - bias) << mantissaBits;
+            // From halfway between the largest finite value and the step above it, values leave
+            // the finite range: in IEEE formats the largest mantissa is all ones (odd), so the
+            // tie goes up to infinity; E4M3 saturates, so the tie's direction does not matter.
+            int overflowBits = ((maxFiniteCode + rebias) << (23 - mantissaBits)) + (1 << (22 - mantissaBits));
+            return new SmallFloat(mantissaBits, bias, ieee, signShift, maxExponentField,
+                    ieee ? infinityCode : maxFiniteCode,
+                    ieee ? infinityCode | 1 << (mantissaBits - 1) : (1 << signShift) - 1,
+                    (minExponent + 127) << 23, overflowBits,
+                    Math.scalb(1f, minExponent - mantissaBits + 23), rebias);
         }
 
         boolean isNaN(int code) {
-            int magnitude = code & ((1 << signShift()) - 1);
+            int magnitude = code & ((1 << signShift) - 1);
             int mantissaMask = (1 << mantissaBits) - 1;
             return ieee
-                    ? (magnitude >>> mantissaBits) == maxExponentField() && (magnitude & mantissaMask) != 0
-                    : magnitude == (1 << signShift()) - 1;
+                    ? (magnitude >>> mantissaBits) == maxExponentField && (magnitude & mantissaMask) != 0
+                    : magnitude == (1 << signShift) - 1;
         }
 
         float decode(int code) {
-            int sign = (code >>> signShift()) & 1;
-            int exponentField = (code >>> mantissaBits) & maxExponentField();
+            int sign = (code >>> signShift) & 1;
+            int exponentField = (code >>> mantissaBits) & maxExponentField;
             int mantissa = code & ((1 << mantissaBits) - 1);
             if (isNaN(code)) {
                 // Quiet NaN of the same sign; the payload bits move to the top of FP32's mantissa.
                 return Float.intBitsToFloat(sign << 31 | 0x7FC00000 | mantissa << (23 - mantissaBits));
             }
-            if (ieee && exponentField == maxExponentField()) {
+            if (ieee && exponentField == maxExponentField) {
                 return sign == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
             }
             // Exact: every value of these formats is an FP32 value (normal or subnormal).
@@ -88,44 +91,34 @@ public final class FloatFormats {
 
         int encode(float value) {
             int bits = Float.floatToRawIntBits(value);
-            int sign = (bits >>> 31) << signShift();
-            int exponentField = (bits >>> 23) & 0xFF;
-            int mantissa = bits & 0x7FFFFF;
-            if (exponentField == 0xFF) {
-                if (mantissa != 0) {
-                    return ieee
-                            ? sign | infinityCode() | 1 << (mantissaBits - 1) | mantissa >>> (23 - mantissaBits)
-                            : sign | (1 << signShift()) - 1;
+            int sign = (bits >>> 31) << signShift;
+            int abs = bits & 0x7FFFFFFF;
+            if (abs >= overflowBits) {
+                if (abs > 0x7F800000) {
+                    // NaN: quiet, same sign, the top payload bits where the format has room.
+                    return sign | nanCode | (ieee ? (abs & 0x7FFFFF) >>> (23 - mantissaBits) : 0);
                 }
-                return sign | (ieee ? infinityCode() : maxFiniteCode());
+                return sign | overflowCode; // rounds past the largest finite value, or is infinite
             }
-            if (exponentField == 0 && mantissa == 0) {
-                return sign;
+            if (abs < minNormalBits) {
+                // Below the format's normal range (FP32 subnormals included): adding the magic
+                // number makes the FPU round to the subnormal step, to nearest even, and the
+                // step count is left in the low bits. Rounding up to the smallest normal gives
+                // 2^mantissaBits, which is its code.
+                return sign | (Float.floatToRawIntBits(Float.intBitsToFloat(abs) + subnormalMagic)
+                        - Float.floatToRawIntBits(subnormalMagic));
             }
-            // |value| = significand * 2^quantum, significand < 2^24 (FP32 subnormals included).
-            int significand = exponentField == 0 ? mantissa : mantissa | 1 << 23;
-            int quantum = Math.max(exponentField, 1) - 150;
-            int exponent = 31 - Integer.numberOfLeadingZeros(significand) + quantum;
-            if (exponent > maxExponent()) {
-                return sign | overflowCode();
-            }
-            int targetExponent = Math.max(exponent, minExponent());
-            int shift = targetExponent - mantissaBits - quantum; // bits of the significand to drop
-            int rounded = shift <= 0 ? significand << -shift : roundShiftRightEven(significand, shift);
-            // Subnormals have exponent field 0 and the same quantum as the smallest normals, so a
-            // significand that rounds up past 2^mantissaBits carries into the exponent by itself.
-            int code = ((targetExponent + bias - 1) << mantissaBits) + rounded;
-            return sign | (code > maxFiniteCode() ? overflowCode() : code);
-        }
-
-        private int overflowCode() {
-            return ieee ? infinityCode() : maxFiniteCode();
+            // Normal: round the dropped FP32 mantissa bits to nearest even on the integer bits (a
+            // carry moves into the exponent as it should), then move the exponent to this bias.
+            int dropped = 23 - mantissaBits;
+            int rounded = abs + (1 << (dropped - 1)) - 1 + ((abs >>> dropped) & 1);
+            return sign | ((rounded >>> dropped) - rebias);
         }
     }
 
-    private static final SmallFloat HALF = new SmallFloat(5, 10, 15, true);
-    private static final SmallFloat E4M3 = new SmallFloat(4, 3, 7, false);
-    private static final SmallFloat E5M2 = new SmallFloat(5, 2, 15, true);
+    private static final SmallFloat HALF = SmallFloat.of(5, 10, 15, true);
+    private static final SmallFloat E4M3 = SmallFloat.of(4, 3, 7, false);
+    private static final SmallFloat E5M2 = SmallFloat.of(5, 2, 15, true);
 
     /** Decoded value of every code, built once: the bulk and scalar decoders just index these. */
     private static final float[] HALF_TABLE = table(HALF);
@@ -138,17 +131,6 @@ public final class FloatFormats {
             t[code] = format.decode(code);
         }
         return t;
-    }
-
-    /** {@code x >> shift} rounded to nearest, ties to even; 0 < shift, x >= 0. */
-    private static int roundShiftRightEven(int x, int shift) {
-        if (shift > 30) {
-            return 0; // x < 2^24 is below half of 2^shift
-        }
-        int kept = x >>> shift;
-        int remainder = x & ((1 << shift) - 1);
-        int half = 1 << (shift - 1);
-        return remainder > half || (remainder == half && (kept & 1) == 1) ? kept + 1 : kept;
     }
 
     /** The value of {@code code} (low bits used) as a float. */
@@ -212,6 +194,13 @@ public final class FloatFormats {
     /** Elements converted per round trip through heap arrays: small enough to stay in L1/L2. */
     private static final int CHUNK = 4096;
 
+    /** Heap buffers for one chunk: the FP32 values and the codes in the width of the dtype. */
+    private record Chunk(float[] floats, byte[] bytes, short[] shorts, int[] ints) {
+        Chunk(int n) {
+            this(new float[n], new byte[n], new short[n], new int[n]);
+        }
+    }
+
     /**
      * Encodes {@code count} FP32 values of {@code srcF32} into {@code count} elements of
      * {@code type} in {@code dst}.
@@ -222,15 +211,17 @@ public final class FloatFormats {
             MemorySegment.copy(srcF32, 0, dst, 0, count * 4);
             return;
         }
-        float[] in = new float[(int) Math.min(CHUNK, count)];
-        int[] codes = new int[in.length];
-        for (long done = 0; done < count; done += in.length) {
-            int n = (int) Math.min(in.length, count - done);
-            MemorySegment.copy(srcF32, F32, done * 4, in, 0, n);
-            for (int i = 0; i < n; i++) {
-                codes[i] = encode(type, in[i]);
+        Chunk c = new Chunk((int) Math.min(CHUNK, count));
+        for (long done = 0; done < count; done += CHUNK) {
+            int n = (int) Math.min(CHUNK, count - done);
+            MemorySegment.copy(srcF32, F32, done * 4, c.floats, 0, n);
+            encodeChunk(type, c, n);
+            long at = done * type.byteSize();
+            switch (type.byteSize()) {
+                case 1 -> MemorySegment.copy(c.bytes, 0, dst, I8, at, n);
+                case 2 -> MemorySegment.copy(c.shorts, 0, dst, I16, at, n);
+                default -> MemorySegment.copy(c.ints, 0, dst, I32, at, n);
             }
-            storeCodes(type, codes, dst, done, n);
         }
     }
 
@@ -244,49 +235,45 @@ public final class FloatFormats {
             MemorySegment.copy(src, 0, dstF32, 0, count * 4);
             return;
         }
-        int[] codes = new int[(int) Math.min(CHUNK, count)];
-        float[] out = new float[codes.length];
-        for (long done = 0; done < count; done += codes.length) {
-            int n = (int) Math.min(codes.length, count - done);
-            loadCodes(type, src, done, codes, n);
-            for (int i = 0; i < n; i++) {
-                out[i] = decode(type, codes[i]);
+        Chunk c = new Chunk((int) Math.min(CHUNK, count));
+        for (long done = 0; done < count; done += CHUNK) {
+            int n = (int) Math.min(CHUNK, count - done);
+            long at = done * type.byteSize();
+            switch (type.byteSize()) {
+                case 1 -> MemorySegment.copy(src, I8, at, c.bytes, 0, n);
+                case 2 -> MemorySegment.copy(src, I16, at, c.shorts, 0, n);
+                default -> MemorySegment.copy(src, I32, at, c.ints, 0, n);
             }
-            MemorySegment.copy(out, 0, dstF32, F32, done * 4, n);
+            decodeChunk(type, c, n);
+            MemorySegment.copy(c.floats, 0, dstF32, F32, done * 4, n);
         }
     }
 
-    private static void storeCodes(DType type, int[] codes, MemorySegment dst, long first, int n) {
-        long base = first * type.byteSize();
-        switch (type.byteSize()) {
-            case 1 -> {
-                for (int i = 0; i < n; i++) {
-                    dst.set(I8, base + i, (byte) codes[i]);
-                }
-            }
-            case 2 -> {
-                for (int i = 0; i < n; i++) {
-                    dst.set(I16, base + 2L * i, (short) codes[i]);
-                }
-            }
-            default -> MemorySegment.copy(codes, 0, dst, I32, base, n);
+    // One loop per dtype, with the dispatch outside it, so that each loop compiles on its own.
+
+    private static void encodeChunk(DType type, Chunk c, int n) {
+        float[] in = c.floats;
+        switch (type) {
+            case BF16 -> { for (int i = 0; i < n; i++) c.shorts[i] = (short) encodeBf16(in[i]); }
+            case FP16 -> { for (int i = 0; i < n; i++) c.shorts[i] = (short) HALF.encode(in[i]); }
+            case UINT16 -> { for (int i = 0; i < n; i++) c.shorts[i] = (short) roundToInt(in[i], 0, 0xFFFF); }
+            case FP8_E4M3 -> { for (int i = 0; i < n; i++) c.bytes[i] = (byte) E4M3.encode(in[i]); }
+            case FP8_E5M2 -> { for (int i = 0; i < n; i++) c.bytes[i] = (byte) E5M2.encode(in[i]); }
+            case INT8 -> { for (int i = 0; i < n; i++) c.bytes[i] = (byte) roundToInt(in[i], -128, 127); }
+            case INT32, FP32 -> { for (int i = 0; i < n; i++) c.ints[i] = encode(type, in[i]); }
         }
     }
 
-    private static void loadCodes(DType type, MemorySegment src, long first, int[] codes, int n) {
-        long base = first * type.byteSize();
-        switch (type.byteSize()) {
-            case 1 -> {
-                for (int i = 0; i < n; i++) {
-                    codes[i] = src.get(I8, base + i) & 0xFF;
-                }
-            }
-            case 2 -> {
-                for (int i = 0; i < n; i++) {
-                    codes[i] = src.get(I16, base + 2L * i) & 0xFFFF;
-                }
-            }
-            default -> MemorySegment.copy(src, I32, base, codes, 0, n);
+    private static void decodeChunk(DType type, Chunk c, int n) {
+        float[] out = c.floats;
+        switch (type) {
+            case BF16 -> { for (int i = 0; i < n; i++) out[i] = decodeBf16(c.shorts[i] & 0xFFFF); }
+            case FP16 -> { for (int i = 0; i < n; i++) out[i] = HALF_TABLE[c.shorts[i] & 0xFFFF]; }
+            case UINT16 -> { for (int i = 0; i < n; i++) out[i] = c.shorts[i] & 0xFFFF; }
+            case FP8_E4M3 -> { for (int i = 0; i < n; i++) out[i] = E4M3_TABLE[c.bytes[i] & 0xFF]; }
+            case FP8_E5M2 -> { for (int i = 0; i < n; i++) out[i] = E5M2_TABLE[c.bytes[i] & 0xFF]; }
+            case INT8 -> { for (int i = 0; i < n; i++) out[i] = c.bytes[i]; }
+            case INT32, FP32 -> { for (int i = 0; i < n; i++) out[i] = decode(type, c.ints[i]); }
         }
     }
 

@@ -179,6 +179,9 @@ class FloatFormatsTest {
         for (Spec f : FORMATS) {
             // 2^-149 is below half of the smallest step of every one of these formats.
             assertThat(f.type().encode(Float.MIN_VALUE)).as("%s of MIN_VALUE", f.type()).isZero();
+            float largestSubnormal = Math.nextDown(Float.MIN_NORMAL);
+            assertThat(f.type().encode(largestSubnormal)).as("%s of the largest FP32 subnormal", f.type())
+                    .isEqualTo(f.type() == DType.BF16 ? 0x0080 : 0); // BF16: rounds up to MIN_NORMAL
             assertThat(f.type().encode(-Float.MIN_VALUE)).isEqualTo(f.signBit()); // -0
             assertThat(f.type().encode(-0f)).isEqualTo(f.signBit());
         }

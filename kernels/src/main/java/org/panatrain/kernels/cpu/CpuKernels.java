@@ -169,7 +169,7 @@ public final class CpuKernels implements Kernels {
         if (bias != null) {
             Checks.f32(op, "bias", bias, N);
         }
-        CpuMatmul.multiply(out, a, transA, b, transB, bias, accumulate);
+        CpuMatmul.multiply(par, out, a, transA, b, transB, bias, accumulate);
     }
 
     @Override

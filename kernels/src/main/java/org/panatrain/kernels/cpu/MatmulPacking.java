@@ -1,0 +1,99 @@
+// Packing for the CPU matmul: copies a block of op(a) or op(b) out of a tensor into the k-major,
+// zero-padded micro-panel layout MatmulMicroKernel reads. Leaves out the blocking decisions
+// (CpuMatmul) and the arithmetic (MatmulMicroKernel).
+package org.panatrain.kernels.cpu;
+
+import static org.panatrain.kernels.cpu.MatmulMicroKernel.L;
+import static org.panatrain.kernels.cpu.MatmulMicroKernel.MR;
+import static org.panatrain.kernels.cpu.MatmulMicroKernel.NR;
+import static org.panatrain.kernels.cpu.MatmulMicroKernel.NR_VECTORS;
+import static org.panatrain.kernels.cpu.MatmulMicroKernel.SPECIES;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * A matrix read through strides: element (r, c) of the operand lies at float index
+ * {@code r * rowStride + c * colStride} of {@code data}, so a transposed operand is the same
+ * memory with the strides swapped.
+ *
+ * <pre>{@code
+ * MatmulPacking a = new MatmulPacking(x.data(), K, 1);          // op(a) = x (M,K)
+ * a.packA(apack, i0, mc, p0, kc);                                // rows i0.., k p0..
+ * }</pre>
+ */
+record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /**
+     * Packs op(a) rows [i0, i0+mc) x k [p0, p0+kc) as ceil(mc/MR) micro-panels of kc x MR floats:
+     * element (i0 + ir + r, p0 + p) goes to dst[ir * kc + p * MR + r]; rows past mc are zero.
+     */
+    void packA(float[] dst, int i0, int mc, int p0, int kc) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int rows = Math.min(MR, mc - ir);
+            int base = ir * kc;
+            if (rows < MR) {
+                Arrays.fill(dst, base, base + kc * MR, 0f);
+            }
+            if (colStride == 1) {        // op(a) row-major: read each row along k
+                for (int r = 0; r < rows; r++) {
+                    long src = (long) (i0 + ir + r) * rowStride + p0;
+                    for (int p = 0, d = base + r; p < kc; p++, d += MR) {
+                        dst[d] = data.getAtIndex(F32, src + p);
+                    }
+                }
+            } else {                     // op(a) = a^T: read each k along the rows
+                for (int p = 0; p < kc; p++) {
+                    long src = (long) (p0 + p) * colStride + i0 + ir;
+                    int d = base + p * MR;
+                    for (int r = 0; r < rows; r++) {
+                        dst[d + r] = data.getAtIndex(F32, src + r);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs op(b) k [p0, p0+kc) x columns [j0, j0+nc) as ceil(nc/NR) micro-panels of kc x NR floats:
+     * element (p0 + p, j0 + jr + j) goes to dst[jr * kc + p * NR + j]; columns past nc are zero.
+     */
+    void packB(float[] dst, int p0, int kc, int j0, int nc) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            int base = jr * kc;
+            if (colStride == 1) {        // op(b) row-major: vector copies along each k row
+                for (int p = 0; p < kc; p++) {
+                    long src = ((p0 + p) * rowStride + j0 + jr) * Float.BYTES;
+                    int d = base + p * NR;
+                    if (cols == NR) {
+                        for (int v = 0; v < NR_VECTORS; v++) {
+                            FloatVector.fromMemorySegment(SPECIES, data, src + (long) v * L * Float.BYTES, ORDER)
+                                    .intoArray(dst, d + v * L);
+                        }
+                    } else {
+                        for (int v = 0; v < NR_VECTORS; v++) {
+                            FloatVector.fromMemorySegment(SPECIES, data, src + (long) v * L * Float.BYTES, ORDER,
+                                    SPECIES.indexInRange(v * L, cols)).intoArray(dst, d + v * L);
+                        }
+                    }
+                }
+            } else {                     // op(b) = b^T: read each column along k
+                if (cols < NR) {
+                    Arrays.fill(dst, base, base + kc * NR, 0f);
+                }
+                for (int j = 0; j < cols; j++) {
+                    long src = (long) (j0 + jr + j) * colStride + p0;
+                    for (int p = 0, d = base + j; p < kc; p++, d += NR) {
+                        dst[d] = data.getAtIndex(F32, src + p);
+                    }
+                }
+            }
+        }
+    }
+}
