@@ -11,16 +11,16 @@ import org.panatrain.engine.data.ArithmeticCorpus.Problem;
  * Exact-match accuracy of a completer on a list of problems.
  *
  * <pre>{@code
- * ExactMatch.Result r = ExactMatch.evaluate(corpus, corpus.test(), (prompt, n) -> greedy(prompt, n));
+ * ExactMatch.Result r = ExactMatch.evaluate(corpus, corpus.test(), (prompts, n) -> greedy(prompts, n));
  * System.out.println(r.correct() + "/" + r.total());
  * }</pre>
  */
 public final class ExactMatch {
 
-    /** Continues a prompt by exactly {@code tokens} byte tokens, greedily. */
+    /** Continues each prompt by exactly {@code tokens} byte tokens, greedily; one answer per prompt, in order. */
     @FunctionalInterface
     public interface Completer {
-        String complete(String prompt, int tokens);
+        List<String> complete(List<String> prompts, int tokens);
     }
 
     /** One problem as the model answered it. */
@@ -41,11 +41,16 @@ public final class ExactMatch {
     }
 
     public static Result evaluate(ArithmeticCorpus corpus, List<Problem> problems, Completer completer) {
+        List<String> prompts = problems.stream().map(corpus::prompt).toList();
+        List<String> answers = completer.complete(prompts, corpus.answerLength());
+        if (answers.size() != problems.size()) {
+            throw new IllegalStateException("the completer gave " + answers.size() + " answers to " + problems.size() + " prompts");
+        }
         List<Completion> completions = new ArrayList<>(problems.size());
         int correct = 0;
-        for (Problem p : problems) {
-            String prompt = corpus.prompt(p);
-            Completion c = new Completion(p, prompt, corpus.answer(p), completer.complete(prompt, corpus.answerLength()));
+        for (int i = 0; i < problems.size(); i++) {
+            Problem p = problems.get(i);
+            Completion c = new Completion(p, prompts.get(i), corpus.answer(p), answers.get(i));
             if (c.correct()) {
                 correct++;
             }

@@ -4,6 +4,7 @@
 // the task in about a minute on 2 CPU cores (numbers in README.md).
 package org.panatrain.engine.train;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.panatrain.engine.data.ArithmeticCorpus;
 import org.panatrain.engine.data.ArithmeticCorpus.Problem;
@@ -32,15 +33,27 @@ public final class ArithmeticTask {
     public static final TrainConfig DEFAULT_TRAINING =
             new TrainConfig(16, 40, 1, 600, 3e-3f, 3e-4f, 30, 0.1f, 1.0f, 100, 8, 1337);
 
+    /** Problems decoded at once by the accuracy evaluation. */
+    private static final int EVAL_BATCH = 100;
+
     private ArithmeticTask() {
     }
 
     /** Exact-match accuracy of greedy answers to {@code problems}. */
     public static ExactMatch.Result accuracy(Gpt2 model, ArithmeticCorpus corpus, List<Problem> problems) {
-        try (Generator generator = new Generator(model, corpus.lineLength())) {
+        try (Generator generator = new Generator(model, EVAL_BATCH, corpus.lineLength())) {
             ByteTokenizer tokenizer = new ByteTokenizer();
-            return ExactMatch.evaluate(corpus, problems,
-                    (prompt, n) -> tokenizer.decode(generator.generate(tokenizer.encode(prompt), n, 0f, 0, null)));
+            return ExactMatch.evaluate(corpus, problems, (prompts, n) -> {
+                List<String> answers = new ArrayList<>(prompts.size());
+                for (int from = 0; from < prompts.size(); from += EVAL_BATCH) {
+                    int[][] batch = prompts.subList(from, Math.min(prompts.size(), from + EVAL_BATCH)).stream()
+                            .map(tokenizer::encode).toArray(int[][]::new);
+                    for (int[] answer : generator.greedy(batch, n)) {
+                        answers.add(tokenizer.decode(answer));
+                    }
+                }
+                return answers;
+            });
         }
     }
 }

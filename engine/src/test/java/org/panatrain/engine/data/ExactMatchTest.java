@@ -19,21 +19,20 @@ class ExactMatchTest {
 
     @Test
     void aPerfectCompleterScoresOneAndAWrongOneZero() {
-        assertThat(ExactMatch.evaluate(corpus, corpus.test(), (prompt, n) -> solve(prompt)).accuracy()).isEqualTo(1.0);
-        assertThat(ExactMatch.evaluate(corpus, corpus.test(), (prompt, n) -> "000").correct())
+        assertThat(ExactMatch.evaluate(corpus, corpus.test(), (prompts, n) -> prompts.stream().map(ExactMatchTest::solve).toList()).accuracy()).isEqualTo(1.0);
+        assertThat(ExactMatch.evaluate(corpus, corpus.test(), (prompts, n) -> prompts.stream().map(p -> "000").toList()).correct())
                 .isEqualTo((int) corpus.test().stream().filter(p -> p.a() + p.b() == 0).count());
     }
 
     @Test
     void countsOnlyExactAnswersAndAsksForTheAnswerLength() {
         List<Problem> problems = List.of(new Problem(7, 45), new Problem(50, 50), new Problem(1, 2));
-        ExactMatch.Result r = ExactMatch.evaluate(corpus, problems, (prompt, n) -> {
+        ExactMatch.Result r = ExactMatch.evaluate(corpus, problems, (prompts, n) -> {
             assertThat(n).isEqualTo(3);
-            return switch (prompt) {
-                case "50+50=" -> "100";   // the sum not reversed: wrong
-                case "01+02=" -> "30";    // a prefix of the answer: wrong
-                default -> solve(prompt);
-            };
+            assertThat(prompts).containsExactly("07+45=", "50+50=", "01+02=");
+            return List.of(solve("07+45="),
+                    "100",  // the sum not reversed: wrong
+                    "30");  // a prefix of the answer: wrong
         });
         assertThat(r.correct()).isEqualTo(1);
         assertThat(r.total()).isEqualTo(3);
