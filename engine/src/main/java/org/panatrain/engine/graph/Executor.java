@@ -1,8 +1,10 @@
-// Runs a graph on a backend. Every activation, activation gradient and temporary gets its own
-// 64-byte aligned slice of ONE arena allocated at construction (no reuse: the memory planner
-// comes later); parameters and their gradients are bound by the caller. A run allocates nothing.
+// Runs a graph on a backend. Every activation, activation gradient and temporary is a view into
+// ONE arena allocated at construction, at the offset an ArenaLayout gives (sequential until the
+// memory planner exists); parameters and their gradients are bound by the caller. A run
+// allocates nothing.
 package org.panatrain.engine.graph;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
 import org.panatrain.kernels.Kernels;
@@ -28,37 +30,38 @@ public final class Executor implements AutoCloseable {
     private final BackendArena arena;
     private final long arenaBytes;
 
+    /** An executor with the {@linkplain ArenaLayout#sequential sequential} layout. */
+    public Executor(Graph graph, Kernels kernels, Map<TensorSpec, Tensor> external) {
+        this(graph, kernels, external, ArenaLayout.sequential(graph));
+    }
+
     /**
      * Binds the non-arena specs used by the graph to {@code external} tensors (same dtype and
-     * element count) and allocates the arena for the rest.
+     * element count), allocates the arena of {@code layout} and views every arena spec at its offset.
      */
-    public Executor(Graph graph, Kernels kernels, Map<TensorSpec, Tensor> external) {
+    public Executor(Graph graph, Kernels kernels, Map<TensorSpec, Tensor> external, ArenaLayout layout) {
         this.kernels = kernels;
         this.ops = graph.ops().toArray(Op[]::new);
         this.scalars = new float[graph.scalarCount()];
         List<TensorSpec> specs = graph.tensors();
         List<Lifetime> lives = graph.lifetimes();
         this.bound = new Tensor[specs.size()];
-        long[] offsets = new long[specs.size()];
-        long total = 0;
         for (TensorSpec s : specs) {
-            if (!lives.get(s.id()).used()) {
-                continue;
-            }
-            if (s.category().inArena()) {
-                offsets[s.id()] = total;
-                total = alignUp(total + s.byteSize());
-            } else {
+            if (lives.get(s.id()).used() && !s.category().inArena()) {
                 bound[s.id()] = checkedBinding(s, external.get(s));
             }
         }
-        this.arenaBytes = total;
+        this.arenaBytes = layout.bytes();
         this.arena = BackendArena.forBackend(kernels);
-        var block = arena.allocateBytes(total);
+        MemorySegment block = arena.allocateBytes(arenaBytes);
         for (TensorSpec s : specs) {
             if (lives.get(s.id()).used() && s.category().inArena()) {
-                bound[s.id()] = new Tensor(block.asSlice(offsets[s.id()], s.byteSize()), s.dtype(), s.shape(),
-                        arena.location());
+                long offset = layout.offset(s);
+                if (offset < 0 || offset % HostArena.ALIGNMENT != 0 || offset + s.byteSize() > arenaBytes) {
+                    throw new IllegalArgumentException("layout places " + s + " at " + offset + " in an arena of "
+                            + arenaBytes + " bytes");
+                }
+                bound[s.id()] = new Tensor(block.asSlice(offset, s.byteSize()), s.dtype(), s.shape(), arena.location());
             }
         }
     }
@@ -71,10 +74,6 @@ public final class Executor implements AutoCloseable {
             throw new IllegalArgumentException(t + " cannot be bound to " + s + " on " + kernels.name());
         }
         return t.view(s.shape());
-    }
-
-    private static long alignUp(long bytes) {
-        return (bytes + HostArena.ALIGNMENT - 1) / HostArena.ALIGNMENT * HostArena.ALIGNMENT;
     }
 
     /** Sets a runtime scalar declared with {@link Graph#scalar}. */

@@ -27,8 +27,8 @@ import org.panatrain.memory.Tensor;
  * <pre>{@code
  * try (Kernels k = CpuKernels.create();
  *      Gpt2 model = Gpt2.create(Gpt2Config.named("gpt2-tiny"), k, 1337);
- *      Gpt2Step step = model.newStep(4, 64)) {
- *     AdamW opt = new AdamW(model, AdamWConfig.defaults());
+ *      Gpt2Step step = model.newStep(4, 64);
+ *      AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
  *     opt.zeroGrad();
  *     float loss = step.forwardBackward(inputs, targets, 1f);
  *     opt.clipGradNorm(1f);
@@ -85,7 +85,7 @@ public final class Gpt2 implements AutoCloseable {
         Random random = new Random(seed);
         double projStd = INIT_STD / Math.sqrt(2.0 * config.nLayer());
         long largest = model.parameters.stream().mapToLong(p -> p.value().byteSize()).max().orElse(0);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             MemorySegment staging = arena.allocate(largest, 64);
             for (Parameter p : model.parameters) {
                 String n = p.name();
@@ -162,7 +162,7 @@ public final class Gpt2 implements AutoCloseable {
      * repeated) and the config in {@code __metadata__}; atomically (temporary file + rename).
      */
     public void save(Path file) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             Tensor host = Tensor.host(arena.allocate(values.byteSize(), 64), DType.FP32, values.shape());   // (P)
             kernels.download(host, values);
             SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();

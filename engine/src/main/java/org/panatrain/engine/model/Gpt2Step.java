@@ -170,7 +170,7 @@ public final class Gpt2Step implements AutoCloseable {
     }
 
     private float[] download(Tensor src) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             Tensor host = Tensor.host(arena.allocate(src.byteSize(), 64), DType.FP32, src.shape());
             kernels.download(host, src);
             return host.toFloatArray();

@@ -66,7 +66,7 @@ class Gpt2IoTest {
     @Test
     void acceptsTheTransformerPrefixOfHuggingFaceFiles() {
         Path file = dir.resolve("hf.safetensors");
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             SequencedMap<String, Tensor> tensors = randomWeights(arena, CFG);
             SequencedMap<String, Tensor> prefixed = new LinkedHashMap<>();
             tensors.forEach((name, t) -> prefixed.put("transformer." + name, t));
@@ -108,7 +108,7 @@ class Gpt2IoTest {
     private void assertBadInput(Map<String, String> metadata,
                                 java.util.function.Consumer<SequencedMap<String, Tensor>> damage, String problem) {
         Path file = dir.resolve("bad.safetensors");
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             SequencedMap<String, Tensor> tensors = randomWeights(arena, CFG);
             damage.accept(tensors);
             Safetensors.write(file, metadata, tensors);

@@ -1,64 +1,49 @@
-// Reads the PyTorch reference file (scripts/reference/gpt2_reference.py) from the test resources:
-// a minimal safetensors reader for that one file (known key order, F32/I32 only), kept in test
-// code so the reference check does not depend on the engine's own reader.
+// Reads the PyTorch reference file (scripts/reference/gpt2_reference.py) from the test resources
+// through engine.io's validated safetensors reader, into plain arrays.
 package org.panatrain.engine.model;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import org.panatrain.engine.io.SafetensorsFile;
+import org.panatrain.memory.DType;
+import org.panatrain.memory.Tensor;
 
 /** The reference tensors by name, as float or int arrays, and the metadata. */
 final class ReferenceData {
     static final String RESOURCE = "/reference/gpt2_reference.safetensors";
-    private static final Pattern ENTRY = Pattern.compile(
-            "\"([^\"]+)\":\\{\"dtype\":\"(F32|I32)\",\"shape\":\\[([0-9,]*)\\],\"data_offsets\":\\[(\\d+),(\\d+)\\]\\}");
-    private static final Pattern META = Pattern.compile("\"([^\"]+)\":\"([^\"]*)\"");
 
-    private final Map<String, String> metadata = new HashMap<>();
+    private final Map<String, String> metadata;
     private final Map<String, float[]> floats = new HashMap<>();
     private final Map<String, int[]> ints = new HashMap<>();
 
     static ReferenceData load() {
-        try (InputStream in = ReferenceData.class.getResourceAsStream(RESOURCE)) {
-            return new ReferenceData(in.readAllBytes());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        try {
+            return new ReferenceData(Path.of(ReferenceData.class.getResource(RESOURCE).toURI()));
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
         }
     }
 
-    private ReferenceData(byte[] file) {
-        ByteBuffer buf = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-        int headerLength = Math.toIntExact(buf.getLong(0));
-        String header = new String(file, 8, headerLength, StandardCharsets.UTF_8);
-        int metaStart = header.indexOf("\"__metadata__\":{") + "\"__metadata__\":{".length();
-        Matcher meta = META.matcher(header.substring(metaStart, header.indexOf('}', metaStart)));
-        while (meta.find()) {
-            metadata.put(meta.group(1), meta.group(2));
-        }
-        Matcher m = ENTRY.matcher(header);
-        int base = 8 + headerLength;
-        while (m.find()) {
-            int from = base + Integer.parseInt(m.group(4));
-            int count = (Integer.parseInt(m.group(5)) - Integer.parseInt(m.group(4))) / 4;
-            if (m.group(2).equals("F32")) {
-                float[] v = new float[count];
-                buf.slice(from, count * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-                floats.put(m.group(1), v);
-            } else {
-                int[] v = new int[count];
-                buf.slice(from, count * 4).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(v);
-                ints.put(m.group(1), v);
+    private ReferenceData(Path file) {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            metadata = Map.copyOf(f.metadata());
+            if (!"panatrain-gpt2-reference".equals(metadata.get("magic")) || !"1".equals(metadata.get("version"))) {
+                throw new IllegalStateException(file + " is not a version 1 panatrain reference: " + metadata);
             }
-        }
-        if (!"panatrain-gpt2-reference".equals(metadata.get("magic")) || !"1".equals(metadata.get("version"))) {
-            throw new IllegalStateException(RESOURCE + " is not a version 1 panatrain reference: " + metadata);
+            for (String name : f.names()) {
+                Tensor t = f.tensor(name);
+                if (t.dtype() == DType.FP32) {
+                    floats.put(name, t.toFloatArray());
+                } else {
+                    int[] v = new int[Math.toIntExact(t.numel())];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = t.getInt(i);
+                    }
+                    ints.put(name, v);
+                }
+            }
         }
     }
 

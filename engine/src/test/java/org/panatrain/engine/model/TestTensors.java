@@ -13,7 +13,7 @@ public final class TestTensors {
     }
 
     public static void write(Kernels k, Tensor dst, float[] values) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             Tensor host = Tensor.host(arena.allocate(dst.byteSize(), 64), DType.FP32, dst.shape());
             host.copyFrom(values);
             k.upload(dst, host);
@@ -21,7 +21,7 @@ public final class TestTensors {
     }
 
     public static float[] read(Kernels k, Tensor src) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             Tensor host = Tensor.host(arena.allocate(src.byteSize(), 64), DType.FP32, src.shape());
             k.download(host, src);
             return host.toFloatArray();
