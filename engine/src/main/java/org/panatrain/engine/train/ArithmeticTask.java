@@ -29,9 +29,14 @@ public final class ArithmeticTask {
     /** The default model: L=2, NH=4, C=64, maxT=64, V=256 (byte tokens); about 0.1M parameters. */
     public static final Gpt2Config MODEL = new Gpt2Config(2, 4, 64, 64, 256);
 
-    /** The default run: B=16, T=40 (four whole lines), 600 steps, lr 3e-3 -> 3e-4, 30 warmup steps. */
+    /**
+     * The default run: B=16, T=40 (four whole lines), 2000 steps (1.28M tokens), lr 3e-3 -> 3e-4
+     * with 100 warmup steps. The model learns addition suddenly, after a plateau whose length
+     * depends on the seed (400 to 1,200 steps in our runs); 2000 steps reached 100% test accuracy
+     * for every seed we tried, where 600 steps ranged from 1% to 99%.
+     */
     public static final TrainConfig DEFAULT_TRAINING =
-            new TrainConfig(16, 40, 1, 600, 3e-3f, 3e-4f, 30, 0.1f, 1.0f, 100, 8, 1337);
+            new TrainConfig(16, 40, 1, 2000, 3e-3f, 3e-4f, 100, 0.1f, 1.0f, 100, 8, 1337);
 
     /** Problems decoded at once by the accuracy evaluation. */
     private static final int EVAL_BATCH = 100;
