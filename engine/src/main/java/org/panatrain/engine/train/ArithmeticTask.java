@@ -30,13 +30,15 @@ public final class ArithmeticTask {
     public static final Gpt2Config MODEL = new Gpt2Config(2, 4, 64, 64, 256);
 
     /**
-     * The default run: B=16, T=40 (four whole lines), 2000 steps (1.28M tokens), lr 3e-3 -> 3e-4
-     * with 100 warmup steps. The model learns addition suddenly, after a plateau whose length
-     * depends on the seed (400 to 1,200 steps in our runs); 2000 steps reached 100% test accuracy
-     * for every seed we tried, where 600 steps ranged from 1% to 99%.
+     * The default run: B=64 sequences of T=10 tokens, i.e. one whole problem per sequence, so that
+     * every problem sits at the same positions; 1500 steps (0.96M tokens), lr 3e-3 -> 3e-4 with 75
+     * warmup steps. The model learns addition suddenly, after a plateau at loss ~1.38. With one
+     * problem per sequence, every seed we tried (1337, 1, 2, 3) left the plateau by step 500 and
+     * reached 100% test accuracy in 1000 steps; with four problems per sequence (T=40) the plateau
+     * lasted from 400 to more than 2000 steps depending on the seed.
      */
     public static final TrainConfig DEFAULT_TRAINING =
-            new TrainConfig(16, 40, 1, 2000, 3e-3f, 3e-4f, 100, 0.1f, 1.0f, 100, 8, 1337);
+            new TrainConfig(64, 10, 1, 1500, 3e-3f, 3e-4f, 75, 0.1f, 1.0f, 100, 8, 1337);
 
     /** Problems decoded at once by the accuracy evaluation. */
     private static final int EVAL_BATCH = 100;

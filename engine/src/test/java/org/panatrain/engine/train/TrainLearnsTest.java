@@ -1,6 +1,6 @@
-// `train` on the built-in corpus learns: a shortened run of the default recipe (fewer steps, the
-// same model, batch and learning rate) at least halves the loss and answers held-out addition
-// problems it never saw far above chance. The bar, and why it is safe, is stated at BAR below.
+// `train` on the built-in corpus learns: a shortened run of the default recipe (1000 instead of
+// 1500 steps; the same model, batch and learning rate) at least halves the loss and answers
+// held-out addition problems it never saw. The bar, and why it is safe, is stated at BAR below.
 package org.panatrain.engine.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,16 +16,16 @@ import org.panatrain.kernels.cpu.CpuKernels;
 
 class TrainLearnsTest {
     /** Steps of the shortened run (the default run takes DEFAULT_TRAINING.steps()). */
-    private static final int STEPS = 1200;
+    private static final int STEPS = 1000;
     /**
-     * Test exact-match bar: 20% of the 1,000 held-out problems. Chance is about 1 in 1,000, and a
+     * Test exact-match bar: 50% of the 1,000 held-out problems. Chance is about 1 in 1,000, and a
      * model that learned only the format and the digit frequencies stays below 3% (measured on the
-     * plateau before learning sets in), so 20% needs addition that generalizes to unseen problems.
-     * The bar is far below what this run reaches (100% with the default seed) because the step at
-     * which learning sets in varies with the seed, hence with any change to the kernels' rounding:
-     * at 1,200 steps the seeds we tried reached 100%, 100% and 25%.
+     * plateau before learning sets in), so 50% needs addition that generalizes to unseen problems.
+     * The bar is below what this run reaches (100%) because the step at which learning sets in
+     * varies with the seed, hence with any change to the kernels' rounding: in 1,000 steps the
+     * seeds we tried (1337, 1, 2, 3) all reached 100%; in 800 steps seeds 2 and 3 reached 100% and 81%.
      */
-    private static final double BAR = 0.2;
+    private static final double BAR = 0.5;
 
     @Test
     void shortenedDefaultRunHalvesTheLossAndAnswersHeldOutProblems() {
