@@ -147,7 +147,7 @@ final class TrainCommand implements Command {
         boolean log = r.step() == 1 || r.step() % logEvery == 0 || r.step() == r.steps();
         if (log) {
             err.printf("step %5d/%d | loss %.4f | lr %.2e | %,.0f tok/s | ETA %s%n", r.step(), r.steps(), r.loss(), r.lr(),
-                    r.step() * tokensPerStep / r.elapsedSeconds(), clock(r.etaSeconds()));
+                    r.step() * tokensPerStep / r.elapsedSeconds(), r.step() == 1 ? "?" : clock(r.etaSeconds()));
         }
         if (!Double.isNaN(r.valLoss())) {
             err.printf("step %5d/%d | val_loss %.4f%n", r.step(), r.steps(), r.valLoss());

@@ -12,7 +12,7 @@ package org.panatrain.engine.train;
  * @param gradNorm        global gradient norm before clipping (NaN when clipping is off)
  * @param tokensPerSecond tokens of this step divided by its wall time
  * @param elapsedSeconds  training time so far (validation excluded)
- * @param etaSeconds      estimated training time left, from the mean step time so far
+ * @param etaSeconds      estimated training time left, from a moving average of the step time
  * @param valLoss         validation loss measured after this step, or NaN
  */
 public record StepReport(int step, int steps, float loss, float lr, float gradNorm, double tokensPerSecond,

@@ -45,6 +45,7 @@ public final class Trainer {
         int[] targets = new int[B * T]; // (B, T)
         float microWeight = 1f / config.gradAccum();
         double trainSeconds = 0;
+        double recentStepSeconds = Double.NaN; // moving average: the ETA follows the speed after JIT warmup
         float loss = Float.NaN;
         double valLoss = Double.NaN;
         long peakBytes;
@@ -69,6 +70,7 @@ public final class Trainer {
                 optimizer.step(lr);
                 double seconds = (System.nanoTime() - start) * 1e-9;
                 trainSeconds += seconds;
+                recentStepSeconds = Double.isNaN(recentStepSeconds) ? seconds : 0.9 * recentStepSeconds + 0.1 * seconds;
                 int done = s + 1;
                 boolean validate = validation != null
                         && ((config.evalEvery() > 0 && done % config.evalEvery() == 0) || done == config.steps());
@@ -79,7 +81,7 @@ public final class Trainer {
                 }
                 listener.onStep(new StepReport(done, config.steps(), loss, lr, gradNorm,
                         config.tokensPerStep() / seconds, trainSeconds,
-                        trainSeconds / done * (config.steps() - done), stepValLoss));
+                        recentStepSeconds * (config.steps() - done), stepValLoss));
             }
         }
         return new TrainResult(config.steps(), loss, valLoss, config.tokensPerStep() * config.steps() / trainSeconds,
