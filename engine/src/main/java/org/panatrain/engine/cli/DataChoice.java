@@ -18,6 +18,7 @@ import org.panatrain.engine.io.TokenShard;
  * @param validation  validation tokens, or null
  * @param corpus      the built-in corpus when --data builtin (for test accuracy), else null
  * @param description one line for the start of a run
+ * @param shards      the shard files opened for it, closed by {@link #close()}
  */
 record DataChoice(TokenSource train, TokenSource validation, ArithmeticCorpus corpus, String description,
                   List<TokenShard> shards) implements AutoCloseable {
@@ -35,8 +36,17 @@ record DataChoice(TokenSource train, TokenSource validation, ArithmeticCorpus co
      * built-in corpus's epoch order and the synthetic tokens come from {@code seed}.
      */
     static DataChoice open(ParsedOptions options, int V, long trainTokens, long seed) {
-        String data = options.text(DATA.name(), BUILTIN);
         List<TokenShard> shards = new ArrayList<>();
+        try {
+            return open(options, V, trainTokens, seed, shards);
+        } catch (RuntimeException e) {
+            shards.forEach(TokenShard::close); // the validation shard when the training data is bad
+            throw e;
+        }
+    }
+
+    private static DataChoice open(ParsedOptions options, int V, long trainTokens, long seed, List<TokenShard> shards) {
+        String data = options.text(DATA.name(), BUILTIN);
         TokenSource validation = options.path(VAL_DATA.name()).map(p -> shard(p, V, shards)).orElse(null);
         switch (data) {
             case BUILTIN -> {

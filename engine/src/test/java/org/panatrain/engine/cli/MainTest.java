@@ -192,6 +192,38 @@ class MainTest {
     }
 
     @Test
+    void trainsOnAShardWithValidationAndRejectsATokenOutsideTheVocabulary() throws Exception {
+        Path config = dir.resolve("tiny.json");
+        Files.writeString(config, TINY);
+        int[] tokens = new int[600];
+        Random random = new Random(11);
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = random.nextInt(256);
+        }
+        Path shard = dir.resolve("train.bin");
+        TokenShard.write(shard, tokens);
+        Outcome o = run("train", "--config", config.toString(), "--data", shard.toString(), "--val-data", shard.toString(),
+                "--steps", "2", "--batch", "2", "--seq", "8", "--device", "cpu", "--json");
+        assertThat(o.status()).as(o.err()).isZero();
+        Map<String, Object> result = object(o.lastOutLine());
+        assertThat(((Number) result.get("val_loss")).doubleValue()).isCloseTo(Math.log(256), within(0.2));
+        assertThat(result).doesNotContainKey("test_accuracy");
+
+        tokens[123] = 300;
+        Path bad = dir.resolve("bad-token.bin");
+        TokenShard.write(bad, tokens);
+        o = run("train", "--config", config.toString(), "--data", bad.toString(), "--steps", "1", "--device", "cpu");
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.errLines()).hasSize(1);
+        assertThat(o.err()).startsWith("panatrain train: " + bad + ": ").contains("300", "256");
+
+        o = run("train", "--config", config.toString(), "--data", shard.toString(), "--batch", "64", "--seq", "16",
+                "--steps", "1", "--device", "cpu");
+        assertThat(o.status()).isEqualTo(2);
+        assertThat(o.err()).startsWith("panatrain train: " + shard + ": has 600 tokens, fewer than one batch");
+    }
+
+    @Test
     void infoJsonReportsCudaAndCpu() {
         Outcome o = run("info", "--json");
         assertThat(o.status()).isZero();
