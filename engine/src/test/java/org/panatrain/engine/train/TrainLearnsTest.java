@@ -1,5 +1,5 @@
 // `train` on the built-in corpus learns: a shortened run of the default recipe (1000 instead of
-// 1500 steps; the same model, batch and learning rate) at least halves the loss and answers
+// 2500 steps; the same model, batch and learning rate) at least halves the loss and answers
 // held-out addition problems it never saw. The bar, and why it is safe, is stated at BAR below.
 package org.panatrain.engine.train;
 
