@@ -1,6 +1,6 @@
-// Turns --device and --threads into a Kernels backend: cpu, cuda (an error with the reason
-// while CUDA is unavailable), or auto (CUDA when available, else the CPU with one line saying
-// why not). Shared by every command that runs a model.
+// Turns --device and --threads into a Kernels backend: cpu; cuda (an error with the reason: CUDA
+// is unavailable, or training on it is not wired into the CLI in this version); or auto (the CPU,
+// with one line saying why CUDA is not used). Shared by every command that runs a model.
 package org.panatrain.engine.cli;
 
 import java.io.PrintStream;
@@ -12,7 +12,7 @@ import org.panatrain.kernels.cpu.Parallel;
 /** Backend selection for the CLI. */
 final class Backends {
     static final OptionSpec DEVICE = OptionSpec.choice("device", List.of("auto", "cpu", "cuda"),
-            "where to run (default auto: CUDA if available, else the CPU)");
+            "where to run (default auto: the CPU in this version, with one line saying why not CUDA)");
     static final OptionSpec THREADS = OptionSpec.of("threads", OptionSpec.Kind.POSITIVE_INT, "N",
             "CPU threads (default: panatrain.threads, else all processors)");
 
@@ -25,10 +25,13 @@ final class Backends {
         int threads = options.intValue(THREADS.name(), Parallel.defaultThreads());
         if (!device.equals("cpu")) {
             CudaStatus cuda = CudaStatus.probe();
+            String why = cuda.available()
+                    ? "CUDA is available (" + String.join(", ", cuda.devices()) + ") but training on it is not wired into the CLI in this version"
+                    : "CUDA is not available: " + cuda.reason();
             if (device.equals("cuda")) {
-                throw new IllegalStateException("--device cuda: CUDA is not available: " + cuda.reason());
+                throw new IllegalStateException("--device cuda: " + why);
             }
-            err.println("using the CPU: CUDA is not available (" + cuda.reason() + ")");
+            err.println("using the CPU: " + why);
         }
         return CpuKernels.create(threads);
     }

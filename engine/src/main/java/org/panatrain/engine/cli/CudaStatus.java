@@ -1,20 +1,25 @@
-// Whether the CUDA backend can be used, and why not. This version has no CUDA backend yet, so
-// probe() always says so; when the bindings' Cuda.availability() lands, probe() asks it instead
-// and nothing else in the CLI changes.
+// Whether CUDA can be used, and why not, as `info` and `--device` report it: the bindings'
+// Cuda.availability() (driver found, cuInit succeeded, devices counted), reduced to what the CLI
+// prints. Training itself still runs on the CPU: the engine's CUDA path is not wired into the CLI
+// in this version, which Backends says when CUDA is asked for.
 package org.panatrain.engine.cli;
 
 import java.util.List;
+import java.util.stream.IntStream;
+import org.panatrain.bindings.Cuda;
 
 /**
- * CUDA availability as `info` and `--device` report it.
+ * CUDA availability for the CLI.
  *
- * @param available whether `--device cuda` can run
+ * @param available whether a CUDA driver and a device were found
  * @param reason    why not (empty when available)
- * @param devices   the GPUs found, as "index: name"
+ * @param devices   the GPUs found, as "cuda:index"
  */
 record CudaStatus(boolean available, String reason, List<String> devices) {
 
     static CudaStatus probe() {
-        return new CudaStatus(false, "the CUDA backend is not built in this version of Panatrain", List.of());
+        Cuda.Availability a = Cuda.availability();
+        List<String> devices = IntStream.range(0, a.deviceCount()).mapToObj(i -> "cuda:" + i).toList();
+        return new CudaStatus(a.available(), a.available() ? "" : a.reason(), devices);
     }
 }
