@@ -1,8 +1,13 @@
 /** Graph, autograd, executor, GPT-2 models, optimizers, data, trainer, checkpoints, metrics and the CLI. */
 module org.panatrain.engine {
     requires transitive org.panatrain.kernels;
+    requires jdk.incubator.vector; // info reports the preferred vector species
     exports org.panatrain.engine.graph;
     exports org.panatrain.engine.io;
     exports org.panatrain.engine.model;
     exports org.panatrain.engine.optim;
+    exports org.panatrain.engine.data;
+    exports org.panatrain.engine.train;
+    exports org.panatrain.engine.sample;
+    exports org.panatrain.engine.cli;
 }

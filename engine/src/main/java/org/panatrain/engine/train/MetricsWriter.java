@@ -1,0 +1,76 @@
+// `--metrics FILE`: one JSON object per optimizer step (JSON Lines) with step, loss, lr,
+// tokens_per_second, grad_norm, elapsed_s, and val_loss on the steps that measured one.
+// Each line is flushed so that a file can be followed while training runs.
+package org.panatrain.engine.train;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.panatrain.engine.io.Json;
+
+/**
+ * A trainer listener writing a metrics file.
+ *
+ * <pre>{@code
+ * try (MetricsWriter metrics = new MetricsWriter(Path.of("metrics.jsonl"))) {
+ *     Trainer.train(model, config, train, val, metrics);
+ * }
+ * }</pre>
+ */
+public final class MetricsWriter implements Trainer.Listener, AutoCloseable {
+    private final Path file;
+    private final BufferedWriter writer;
+
+    public MetricsWriter(Path file) {
+        this.file = file;
+        try {
+            this.writer = Files.newBufferedWriter(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void onStep(StepReport r) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", r.step());
+        line.put("loss", r.loss());
+        line.put("lr", r.lr());
+        line.put("tokens_per_second", Math.round(r.tokensPerSecond()));
+        line.put("grad_norm", finiteOrNull(r.gradNorm()));
+        line.put("elapsed_s", r.elapsedSeconds());
+        if (!Double.isNaN(r.valLoss())) {
+            line.put("val_loss", r.valLoss());
+        }
+        try {
+            writer.write(Json.write(line));
+            writer.newLine();
+            writer.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** JSON has no NaN or infinity: such a value is written as null. */
+    public static Object finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    /** {@link #finiteOrNull(double)} for a float, written with a float's shortest digits. */
+    public static Object finiteOrNull(float v) {
+        return Float.isFinite(v) ? v : null;
+    }
+
+    @Override
+    public void close() {
+        try {
+            writer.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

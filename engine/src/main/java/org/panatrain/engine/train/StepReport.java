@@ -1,0 +1,20 @@
+// What the trainer reports after each optimizer step: the numbers of a progress line and of a
+// metrics-file record.
+package org.panatrain.engine.train;
+
+/**
+ * One finished optimizer step.
+ *
+ * @param step            1-based step number
+ * @param steps           total steps of the run
+ * @param loss            mean training loss of this step's micro-batches
+ * @param lr              learning rate this step used
+ * @param gradNorm        global gradient norm before clipping (NaN when clipping is off)
+ * @param tokensPerSecond tokens of this step divided by its wall time
+ * @param elapsedSeconds  training time so far (validation excluded)
+ * @param etaSeconds      estimated training time left, from a moving average of the step time
+ * @param valLoss         validation loss measured after this step, or NaN
+ */
+public record StepReport(int step, int steps, float loss, float lr, float gradNorm, double tokensPerSecond,
+                         double elapsedSeconds, double etaSeconds, double valLoss) {
+}
