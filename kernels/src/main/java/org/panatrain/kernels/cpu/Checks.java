@@ -52,6 +52,14 @@ final class Checks {
         }
     }
 
+    /** t is a host FP32 tensor of any rank read as (rows, cols): last dimension cols, rows*cols elements. */
+    static void matrix(String op, String name, Tensor t, long rows, int cols) {
+        f32(op, name, t);
+        if (t.rank() == 0 || t.dim(-1) != cols || t.numel() != rows * cols) {
+            throw new IllegalArgumentException(op + ": " + name + " must hold " + rows + " rows of " + cols + ", got " + t);
+        }
+    }
+
     /** t has rank {@code rank}. */
     static void rank(String op, String name, Tensor t, int rank) {
         if (t.rank() != rank) {

@@ -106,8 +106,7 @@ public final class CpuKernels implements Kernels {
         Checks.f32(op, "wpe", positions);
         Checks.rank(op, "wpe", positions, 2);
         int B = tokens.dim(0), T = tokens.dim(1), V = table.dim(0), C = table.dim(1);
-        Checks.f32(op, "out", act);
-        Checks.shape(op, "out", act, B, T, C);
+        Checks.matrix(op, "out", act, (long) B * T, C);
         if (positions.dim(1) != C || positions.dim(0) < T) {
             throw new IllegalArgumentException(op + ": wpe must be (maxT >= " + T + ", " + C + "), got " + positions);
         }
@@ -185,8 +184,7 @@ public final class CpuKernels implements Kernels {
     public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads) {
         int[] btc = attentionShapes("attentionForward", qkv, numHeads);
         int B = btc[0], T = btc[1], C = btc[2];
-        Checks.f32("attentionForward", "out", out);
-        Checks.shape("attentionForward", "out", out, B, T, C);
+        Checks.matrix("attentionForward", "out", out, (long) B * T, C);
         Checks.f32("attentionForward", "att", att);
         Checks.shape("attentionForward", "att", att, B, numHeads, T, T);
         CpuAttention.forward(par, out.data(), att.data(), qkv.data(), B, T, C, numHeads);
@@ -197,10 +195,8 @@ public final class CpuKernels implements Kernels {
         String op = "attentionBackward";
         int[] btc = attentionShapes(op, qkv, numHeads);
         int B = btc[0], T = btc[1], C = btc[2];
-        Checks.f32(op, "dqkv", dqkv);
-        Checks.shape(op, "dqkv", dqkv, B, T, 3 * C);
-        Checks.f32(op, "dout", dout);
-        Checks.shape(op, "dout", dout, B, T, C);
+        Checks.matrix(op, "dqkv", dqkv, (long) B * T, 3 * C);
+        Checks.matrix(op, "dout", dout, (long) B * T, C);
         Checks.f32(op, "att", att);
         Checks.shape(op, "att", att, B, numHeads, T, T);
         Checks.f32(op, "scratch", scratch);

@@ -200,7 +200,7 @@ class CpuKernelsTest {
     // ---- attention ---------------------------------------------------------------------------
 
     @ParameterizedTest
-    @CsvSource({"1, 1, 1, 7", "2, 5, 3, 15", "1, 17, 2, 14", "2, 40, 2, 128"})
+    @CsvSource({"1, 1, 1, 7", "2, 5, 3, 15", "1, 17, 2, 14", "4, 9, 2, 10", "2, 40, 2, 128"})
     void attention(int B, int T, int NH, int C) {
         try (TestTensors tt = new TestTensors(B * T * NH + C)) {
             int HS = C / NH;
