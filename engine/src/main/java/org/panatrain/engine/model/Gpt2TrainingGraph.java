@@ -1,9 +1,12 @@
 // The training graph of a GPT-2 config for micro-batches of B x T tokens, built without any
 // memory: parameter specs from the parameter table, the forward, the fused loss, the backward.
 // Gpt2Step runs it; planning (the arena plan, the plan command) reads it without allocating.
+// Also says which ops of each layer a recompute policy reruns.
 package org.panatrain.engine.model;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.panatrain.engine.graph.ArenaPlan;
@@ -11,6 +14,9 @@ import org.panatrain.engine.graph.Autograd;
 import org.panatrain.engine.graph.Category;
 import org.panatrain.engine.graph.Graph;
 import org.panatrain.engine.graph.Op;
+import org.panatrain.engine.graph.RecomputeBlock;
+import org.panatrain.engine.graph.RecomputePolicy;
+import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.graph.TensorSpec;
 import org.panatrain.memory.DType;
 
@@ -54,6 +60,53 @@ public record Gpt2TrainingGraph(Graph graph, Map<String, TensorSpec> parameters,
         int lossOp = graph.add(new Op.CrossEntropy(losses, logits, targets, scaleSlot));
         Map<TensorSpec, TensorSpec> grads = Autograd.appendBackward(graph);
         return new Gpt2TrainingGraph(graph, Map.copyOf(params), grads, tokens, targets, logits, losses, lossOp, scaleSlot);
+    }
+
+    /**
+     * The transformer layers as recompute blocks: SELECTIVE reruns ln_1, the attention, ln_2 and
+     * the GELU; FULL reruns everything of the layer but the residual add that makes its output.
+     */
+    public List<RecomputeBlock> blocks() {
+        List<List<Integer>> selective = new ArrayList<>();
+        List<List<Integer>> full = new ArrayList<>();
+        for (int i = 0; i < lossOp; i++) {
+            Op op = graph.ops().get(i);
+            String name = op.outputs().getFirst().name();
+            if (!name.startsWith("h.")) {
+                continue;
+            }
+            int layer = Integer.parseInt(name.substring(2, name.indexOf('.', 2)));
+            while (full.size() <= layer) {
+                selective.add(new ArrayList<>());
+                full.add(new ArrayList<>());
+            }
+            if (!name.equals("h." + layer + ".res_2")) {
+                full.get(layer).add(i);
+            }
+            if (op instanceof Op.LayerNorm || op instanceof Op.Attention || op instanceof Op.Gelu) {
+                selective.get(layer).add(i);
+            }
+        }
+        List<RecomputeBlock> blocks = new ArrayList<>();
+        for (int l = 0; l < full.size(); l++) {
+            blocks.add(new RecomputeBlock("h." + l, toArray(selective.get(l)), toArray(full.get(l))));
+        }
+        return blocks;
+    }
+
+    private static int[] toArray(List<Integer> values) {
+        return values.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The schedule of this graph with {@code policies.get(l)} for layer l. */
+    public Scheduler.Schedule schedule(List<RecomputePolicy> policies) {
+        return Scheduler.schedule(graph, lossOp, blocks(), policies);
+    }
+
+    /** This graph's specs over {@code schedule}'s graph (which keeps their ids). */
+    public Gpt2TrainingGraph scheduled(Scheduler.Schedule schedule) {
+        return new Gpt2TrainingGraph(schedule.graph(), parameters, gradients, tokens, targets, logits, losses, lossOp,
+                scaleSlot);
     }
 
     /** The tensors the host writes before a run or reads after one. */

@@ -6,26 +6,16 @@ package org.panatrain.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.panatrain.engine.graph.ArenaLayout;
 import org.panatrain.engine.graph.ArenaPlan;
-import org.panatrain.engine.graph.Executor;
 import org.panatrain.engine.graph.Lifetime;
 import org.panatrain.engine.graph.TensorSpec;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.cpu.CpuKernels;
-import org.panatrain.memory.DType;
 import org.panatrain.memory.MemoryPlan;
-import org.panatrain.memory.Tensor;
 
 class Gpt2ArenaPlanTest {
 
@@ -82,47 +72,9 @@ class Gpt2ArenaPlanTest {
         int T = 32;
         try (Kernels kernels = CpuKernels.create(); Gpt2 model = Gpt2.create(cfg, kernels, 42)) {
             Gpt2TrainingGraph g = Gpt2TrainingGraph.build(cfg, B, T);
-            float[] sequential = twoMicroBatches(kernels, model, g, ArenaLayout.sequential(g.graph()));
-            float[] planned = twoMicroBatches(kernels, model, g, g.arenaPlan().layout());
+            float[] sequential = StepRuns.lossesAndGradients(kernels, model, g, ArenaLayout.sequential(g.graph()));
+            float[] planned = StepRuns.lossesAndGradients(kernels, model, g, g.arenaPlan().layout());
             assertThat(planned).containsExactly(sequential);
         }
-    }
-
-    // Losses of two micro-batches followed by the accumulated gradients of all parameters.
-    private static float[] twoMicroBatches(Kernels kernels, Gpt2 model, Gpt2TrainingGraph g, ArenaLayout layout) {
-        int B = g.tokens().shape()[0];
-        int T = g.tokens().shape()[1];
-        int V = model.config().vocabSize();
-        Map<TensorSpec, Tensor> external = new HashMap<>();
-        for (Parameter p : model.parameters()) {
-            TensorSpec s = g.parameters().get(p.name());
-            external.put(s, p.value());
-            external.put(g.gradients().get(s), p.grad());
-        }
-        kernels.fill(model.gradientBlock(), 0f);
-        Random random = new Random(3);
-        float[] out = new float[0];
-        try (Executor ex = new Executor(g.graph(), kernels, external, layout); Arena arena = Arena.ofConfined()) {
-            for (int micro = 0; micro < 2; micro++) {
-                upload(kernels, arena, ex.tensor(g.tokens()), random.ints(B * T, 0, V).toArray());
-                upload(kernels, arena, ex.tensor(g.targets()), random.ints(B * T, 0, V).toArray());
-                ex.setScalar(g.scaleSlot(), 0.5f / (B * T));
-                ex.run(0, g.graph().ops().size());
-                out = concat(out, TestTensors.read(kernels, ex.tensor(g.losses())));
-            }
-        }
-        return concat(out, TestTensors.read(kernels, model.gradientBlock()));
-    }
-
-    private static void upload(Kernels kernels, Arena arena, Tensor dst, int[] values) {
-        MemorySegment host = arena.allocate(4L * values.length, 64);
-        MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
-        kernels.upload(dst, Tensor.host(host, DType.INT32, dst.shape()));
-    }
-
-    private static float[] concat(float[] a, float[] b) {
-        float[] all = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
     }
 }
