@@ -22,7 +22,6 @@ class Gpt2RecomputeTest {
     void everyPolicyComputesExactlyTheGradientsOfNone() {
         Gpt2TrainingGraph g = Gpt2TrainingGraph.build(CFG, B, T);
         List<List<RecomputePolicy>> policies = List.of(
-                Scheduler.uniform(RecomputePolicy.NONE, 3),
                 Scheduler.uniform(RecomputePolicy.SELECTIVE, 3),
                 Scheduler.uniform(RecomputePolicy.FULL, 3),
                 List.of(RecomputePolicy.FULL, RecomputePolicy.NONE, RecomputePolicy.SELECTIVE));
@@ -31,7 +30,7 @@ class Gpt2RecomputeTest {
             for (List<RecomputePolicy> p : policies) {
                 Gpt2TrainingGraph s = g.scheduled(g.schedule(p));
                 float[] actual = StepRuns.lossesAndGradients(kernels, model, s, s.arenaPlan().layout());
-                assertThat(actual).as("policies %s", p).containsExactly(expected);
+                assertThat(actual).as("policies %s", p).isEqualTo(expected);   // Arrays.equals: bit for bit
             }
         }
     }
