@@ -1,15 +1,21 @@
 // Recompute schedules of the GPT-2 training graph: under every policy (and a mix) a step gives
 // the same losses and gradients, bit for bit, as the graph without recompute; more recompute
-// means a smaller planned arena and more recompute FLOPs, counted from the shapes here.
+// means a smaller planned arena and more recompute FLOPs, counted from the shapes here; the
+// activations a layer keeps match the analytic count.
 package org.panatrain.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.panatrain.engine.graph.Category;
+import org.panatrain.engine.graph.Lifetime;
 import org.panatrain.engine.graph.Op;
 import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.graph.Scheduler;
+import org.panatrain.engine.graph.TensorSpec;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.cpu.CpuKernels;
 
@@ -83,6 +89,47 @@ class Gpt2RecomputeTest {
                     }
                 }
                 assertThat(reader).as("rerun of %s is read by an attention backward", a.att()).isPositive();
+            }
+        }
+    }
+
+    // Activation bytes one layer keeps for the backward (live across the loss op), after
+    // Korthikanti et al. 2022, whose sbh(34 + 5as/h) counts 16-bit tensors and dropout masks.
+    // Here every tensor is FP32 (4 bytes), there is no dropout, and a tensor dies after its last
+    // reader, so the c_proj outputs (read only by the residual adds, whose backward needs no
+    // values) are not kept. With s = T, b = B, h = C, a = NH, elements kept per layer:
+    //   none:      ln_1 out sbh + mean, rstd 2sb; qkv 3sbh; scores as^2b; attention out sbh;
+    //              res_1 sbh; ln_2 out sbh + 2sb; c_fc out 4sbh; GELU out 4sbh; res_2 sbh
+    //              = 16sbh + 4sb + as^2b            -> bytes sbh(64 + 16/h + 4as/h)
+    //   selective: qkv 3sbh; res_1 sbh; c_fc out 4sbh; res_2 sbh = 9sbh   -> bytes 36sbh
+    @Test
+    void keptActivationsPerLayerMatchTheAnalyticCount() {
+        for (String name : List.of("gpt2-mini", "gpt2")) {
+            Gpt2Config cfg = Gpt2Config.named(name);
+            int b = 2;
+            long s = Math.min(1024, cfg.nPositions());
+            double sbh = (double) s * b * cfg.nEmbd();
+            double as = (double) cfg.nHead() * s;
+            double h = cfg.nEmbd();
+            Gpt2TrainingGraph g = Gpt2TrainingGraph.build(cfg, b, (int) s);
+            Map<RecomputePolicy, Double> analytic = Map.of(
+                    RecomputePolicy.NONE, sbh * (64 + 16 / h + 4 * as / h),
+                    RecomputePolicy.SELECTIVE, sbh * 36);
+            for (var e : analytic.entrySet()) {
+                Scheduler.Schedule schedule = g.schedule(Scheduler.uniform(e.getKey(), cfg.nLayer()));
+                List<Lifetime> lives = schedule.graph().lifetimes();
+                for (int l = 0; l < cfg.nLayer(); l++) {
+                    long kept = 0;
+                    for (TensorSpec t : schedule.graph().tensors()) {
+                        Lifetime life = lives.get(t.id());
+                        if (t.name().startsWith("h." + l + ".") && t.category() == Category.ACTIVATION
+                                && life.used() && life.first() <= g.lossOp() && g.lossOp() <= life.last()) {
+                            kept += t.byteSize();
+                        }
+                    }
+                    assertThat((double) kept).as("%s %s layer %d", name, e.getKey(), l)
+                            .isCloseTo(e.getValue(), withinPercentage(5));
+                }
             }
         }
     }
