@@ -1,15 +1,18 @@
 // A GPT-2 training step for micro-batches of B x T tokens: runs the Gpt2TrainingGraph on an
-// Executor whose arena, laid out by the memory planner, is allocated here once. Leaves out:
-// recompute (the scheduler issue).
+// Executor whose arena, laid out by the memory planner, is allocated here once, with the
+// recompute segments the chosen per-layer policies insert.
 package org.panatrain.engine.model;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.panatrain.engine.graph.Executor;
 import org.panatrain.engine.graph.Graph;
+import org.panatrain.engine.graph.RecomputePolicy;
+import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.graph.TensorSpec;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.memory.DType;
@@ -37,6 +40,7 @@ public final class Gpt2Step implements AutoCloseable {
     private final int V;
     private final Graph graph;
     private final Executor executor;
+    private final Scheduler.Schedule schedule;
     private final int lossOp;          // index of the CrossEntropy op; the forward is [0, lossOp)
     private final int scaleSlot;       // runtime scalar: d(loss)/d(each token's loss)
     private final Tensor tokens;       // (B,T) INT32 on the backend
@@ -48,8 +52,10 @@ public final class Gpt2Step implements AutoCloseable {
     private final Tensor hostTargets;  // (B,T)
     private final Tensor hostLosses;   // (B,T)
 
-    Gpt2Step(Gpt2 model, int B, int T) {
-        Gpt2TrainingGraph training = Gpt2TrainingGraph.build(model.config(), B, T);
+    Gpt2Step(Gpt2 model, int B, int T, List<RecomputePolicy> policies) {
+        Gpt2TrainingGraph plain = Gpt2TrainingGraph.build(model.config(), B, T);
+        this.schedule = plain.schedule(policies);
+        Gpt2TrainingGraph training = plain.scheduled(schedule);
         this.model = model;
         this.kernels = model.kernels();
         this.B = B;
@@ -118,6 +124,11 @@ public final class Gpt2Step implements AutoCloseable {
     /** Bytes of the activation arena. */
     public long arenaBytes() {
         return executor.arenaBytes();
+    }
+
+    /** The recompute schedule this step runs, with its model and recompute FLOPs. */
+    public Scheduler.Schedule schedule() {
+        return schedule;
     }
 
     /** The model this step trains. */
