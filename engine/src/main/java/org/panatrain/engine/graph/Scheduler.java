@@ -46,7 +46,7 @@ public final class Scheduler {
             out.tensor(s.name(), s.category(), s.dtype(), s.shape());   // same ids, so the same specs
         }
         for (int i = 0; i < graph.scalarCount(); i++) {
-            out.scalar("scalar." + i);
+            out.scalar("scalar." + i);   // ops refer to slots; the graph does not expose the names
         }
         List<Op> ops = graph.ops();
         Map<TensorSpec, TensorSpec> copies = new HashMap<>();
