@@ -88,7 +88,8 @@ public interface Kernels extends AutoCloseable {
 
     /**
      * Accumulates dqkv (B,T,3C) from dout (B,T,C), given the forward's qkv and att.
-     * {@code scratch} (B,NH,T,T) is overwritten with the gradient of att.
+     * {@code scratch} (B,NH,T,T) is workspace the backend overwrites; its contents afterwards are
+     * unspecified (the CPU backend leaves the gradient of the scaled pre-softmax scores there).
      */
     void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads);
 

@@ -105,13 +105,24 @@ final class CpuAttention {
         }
     }
 
-    /** dst[c * stride + t2] = qkv[b, t2, part + h*HS + c] for t2 < rows: K (part C) or V (part 2C) transposed. */
+    /**
+     * dst[c * stride + t2] = qkv[b, t2, part + h*HS + c] for t2 < rows: K (part C) or V (part 2C)
+     * transposed, through a tile of L rows so that every store run fills whole cache lines. (A
+     * column-at-a-time scatter with a power-of-two stride maps to a few cache sets and thrashed L1.)
+     */
     private static void transposeRows(MemorySegment qkv, Dims d, int b, int h, int part, int rows, float[] dst, int stride) {
-        float[] row = ThreadScratch.floats(7, d.HS);
-        for (int t2 = 0; t2 < rows; t2++) {
-            Vec.copy(qkv, d.q(b, t2, h) + part, row, 0, d.HS);
-            for (int c = 0; c < d.HS; c++) {
-                dst[c * stride + t2] = row[c];
+        int HS = d.HS;
+        float[] tile = ThreadScratch.floats(ThreadScratch.TRANSPOSE_TILE, L * HS);  // (L, HS)
+        for (int t2b = 0; t2b < rows; t2b += L) {
+            int nb = Math.min(L, rows - t2b);
+            for (int i = 0; i < nb; i++) {
+                Vec.copy(qkv, d.q(b, t2b + i, h) + part, tile, i * HS, HS);
+            }
+            for (int c = 0; c < HS; c++) {
+                int base = c * stride + t2b;
+                for (int i = 0; i < nb; i++) {
+                    dst[base + i] = tile[i * HS + c];
+                }
             }
         }
     }

@@ -50,8 +50,9 @@ final class CpuLayerNorm {
             var += d * d;
         }
         float rstd = (float) (1.0 / Math.sqrt(var / C + EPS));
+        FloatVector r = FloatVector.broadcast(S, rstd);
         for (i = 0; i < vc; i += L) {
-            FloatVector norm = Vec.load(inp, row + i).sub(m).mul(rstd);
+            FloatVector norm = Vec.load(inp, row + i).sub(m).mul(r);
             Vec.store(norm.fma(Vec.load(weight, i), Vec.load(bias, i)), out, row + i);
         }
         for (; i < C; i++) {
@@ -96,11 +97,11 @@ final class CpuLayerNorm {
         long row = (long) n * C;
         int vc = Vec.bound(C);
         float mean = meanIn.getAtIndex(F, n), rstd = rstdIn.getAtIndex(F, n);
-        FloatVector m = FloatVector.broadcast(S, mean);
+        FloatVector m = FloatVector.broadcast(S, mean), r = FloatVector.broadcast(S, rstd);
         FloatVector accD = FloatVector.zero(S), accDN = FloatVector.zero(S);
         int i = 0;
         for (; i < vc; i += L) {
-            FloatVector norm = Vec.load(inp, row + i).sub(m).mul(rstd);
+            FloatVector norm = Vec.load(inp, row + i).sub(m).mul(r);
             FloatVector dnorm = Vec.load(weight, i).mul(Vec.load(dout, row + i));
             accD = accD.add(dnorm);
             accDN = dnorm.fma(norm, accDN);
@@ -113,11 +114,12 @@ final class CpuLayerNorm {
             sumDN += dnorm * norm;
         }
         float meanD = sumD / C, meanDN = sumDN / C;
+        FloatVector mD = FloatVector.broadcast(S, meanD), mDN = FloatVector.broadcast(S, meanDN);
         for (i = 0; i < vc; i += L) {
-            FloatVector norm = Vec.load(inp, row + i).sub(m).mul(rstd);
+            FloatVector norm = Vec.load(inp, row + i).sub(m).mul(r);
             FloatVector d = Vec.load(dout, row + i);
             FloatVector dnorm = Vec.load(weight, i).mul(d);
-            FloatVector dx = dnorm.sub(meanD).sub(norm.mul(meanDN)).mul(rstd);
+            FloatVector dx = dnorm.sub(mD).sub(norm.mul(mDN)).mul(r);
             Vec.store(Vec.load(dinp, row + i).add(dx), dinp, row + i);
             d.fma(norm, FloatVector.fromArray(S, partials, dwOff + i)).intoArray(partials, dwOff + i);
             d.add(FloatVector.fromArray(S, partials, dbOff + i)).intoArray(partials, dbOff + i);
