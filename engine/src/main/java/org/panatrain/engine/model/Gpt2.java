@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.SequencedMap;
 import org.panatrain.engine.graph.BackendArena;
+import org.panatrain.engine.graph.RecomputePolicy;
+import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.Safetensors;
 import org.panatrain.engine.io.SafetensorsFile;
@@ -212,7 +214,12 @@ public final class Gpt2 implements AutoCloseable {
 
     /** Activations and the compiled graph of a training step on micro-batches of B x T tokens. */
     public Gpt2Step newStep(int B, int T) {
-        return new Gpt2Step(this, B, T);
+        return newStep(B, T, Scheduler.uniform(RecomputePolicy.NONE, config.nLayer()));
+    }
+
+    /** A training step whose layer l recomputes its activations by {@code policies.get(l)}. */
+    public Gpt2Step newStep(int B, int T, List<RecomputePolicy> policies) {
+        return new Gpt2Step(this, B, T, policies);
     }
 
     @Override

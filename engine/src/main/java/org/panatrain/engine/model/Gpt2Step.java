@@ -1,18 +1,18 @@
-// A GPT-2 training step for micro-batches of B x T tokens: emits the forward ops into a Graph,
-// lets Autograd append the backward, and runs it on an Executor whose arena is allocated here,
-// once. Leaves out: recompute (the scheduler issue) and arena reuse (the planner issue).
+// A GPT-2 training step for micro-batches of B x T tokens: runs the Gpt2TrainingGraph on an
+// Executor whose arena, laid out by the memory planner, is allocated here once, with the
+// recompute segments the chosen per-layer policies insert.
 package org.panatrain.engine.model;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import org.panatrain.engine.graph.Autograd;
-import org.panatrain.engine.graph.Category;
 import org.panatrain.engine.graph.Executor;
 import org.panatrain.engine.graph.Graph;
-import org.panatrain.engine.graph.Op;
+import org.panatrain.engine.graph.RecomputePolicy;
+import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.graph.TensorSpec;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.memory.DType;
@@ -40,6 +40,7 @@ public final class Gpt2Step implements AutoCloseable {
     private final int V;
     private final Graph graph;
     private final Executor executor;
+    private final Scheduler.Schedule schedule;
     private final int lossOp;          // index of the CrossEntropy op; the forward is [0, lossOp)
     private final int scaleSlot;       // runtime scalar: d(loss)/d(each token's loss)
     private final Tensor tokens;       // (B,T) INT32 on the backend
@@ -51,40 +52,29 @@ public final class Gpt2Step implements AutoCloseable {
     private final Tensor hostTargets;  // (B,T)
     private final Tensor hostLosses;   // (B,T)
 
-    Gpt2Step(Gpt2 model, int B, int T) {
-        Gpt2Config cfg = model.config();
-        if (B <= 0 || T <= 0 || T > cfg.nPositions()) {
-            throw new IllegalArgumentException("a step needs B > 0 and 0 < T <= n_positions " + cfg.nPositions()
-                    + ", got B " + B + " T " + T);
-        }
+    Gpt2Step(Gpt2 model, int B, int T, List<RecomputePolicy> policies) {
+        Gpt2TrainingGraph plain = Gpt2TrainingGraph.build(model.config(), B, T);
+        this.schedule = plain.schedule(policies);
+        Gpt2TrainingGraph training = plain.scheduled(schedule);
         this.model = model;
         this.kernels = model.kernels();
         this.B = B;
         this.T = T;
-        this.V = cfg.vocabSize();
-        this.graph = new Graph();
+        this.V = model.config().vocabSize();
+        this.graph = training.graph();
         Map<TensorSpec, Tensor> external = new HashMap<>();
-        Map<String, TensorSpec> params = new HashMap<>();
         for (Parameter p : model.parameters()) {
-            TensorSpec s = graph.tensor(p.name(), Category.PARAMETER, DType.FP32, p.spec().shape());
-            params.put(p.name(), s);
+            TensorSpec s = training.parameters().get(p.name());
             external.put(s, p.value());
+            external.put(training.gradients().get(s), p.grad());
         }
-        TensorSpec tokensSpec = graph.tensor("tokens", Category.ACTIVATION, DType.INT32, B, T);
-        TensorSpec targetsSpec = graph.tensor("targets", Category.ACTIVATION, DType.INT32, B, T);
-        TensorSpec logitsSpec = new ForwardEmitter(graph, params, cfg, B, T).emit(tokensSpec);
-        TensorSpec lossesSpec = graph.tensor("losses", Category.ACTIVATION, DType.FP32, B, T);
-        this.scaleSlot = graph.scalar("dloss");
-        this.lossOp = graph.add(new Op.CrossEntropy(lossesSpec, logitsSpec, targetsSpec, scaleSlot));
-        Map<TensorSpec, TensorSpec> grads = Autograd.appendBackward(graph);
-        for (Parameter p : model.parameters()) {
-            external.put(grads.get(params.get(p.name())), p.grad());
-        }
-        this.executor = new Executor(graph, kernels, external);
-        this.tokens = executor.tensor(tokensSpec);
-        this.targets = executor.tensor(targetsSpec);
-        this.losses = executor.tensor(lossesSpec);
-        this.logits = executor.tensor(logitsSpec);
+        this.scaleSlot = training.scaleSlot();
+        this.lossOp = training.lossOp();
+        this.executor = new Executor(graph, kernels, external, training.arenaPlan().layout());
+        this.tokens = executor.tensor(training.tokens());
+        this.targets = executor.tensor(training.targets());
+        this.losses = executor.tensor(training.losses());
+        this.logits = executor.tensor(training.logits());
         this.hostTokens = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.INT32, B, T);
         this.hostTargets = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.INT32, B, T);
         this.hostLosses = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.FP32, B, T);
@@ -134,6 +124,11 @@ public final class Gpt2Step implements AutoCloseable {
     /** Bytes of the activation arena. */
     public long arenaBytes() {
         return executor.arenaBytes();
+    }
+
+    /** The recompute schedule this step runs, with its model and recompute FLOPs. */
+    public Scheduler.Schedule schedule() {
+        return schedule;
     }
 
     /** The model this step trains. */
