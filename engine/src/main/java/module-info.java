@@ -6,4 +6,5 @@ module org.panatrain.engine {
     exports org.panatrain.engine.io;
     exports org.panatrain.engine.model;
     exports org.panatrain.engine.optim;
+    exports org.panatrain.engine.prepare;
 }
