@@ -14,7 +14,8 @@ import org.panatrain.engine.io.TokenShard;
 final class ShardWriter {
     private final Path directory;
     private final String split;
-    private final int[] buffer; // (shardTokens)
+    private final int shardTokens;
+    private int[] buffer; // (up to shardTokens), grown as needed: small splits stay small
     private int filled;
     private long documents;
     private long documentTokens;
@@ -23,7 +24,8 @@ final class ShardWriter {
     ShardWriter(Path directory, String split, int shardTokens) {
         this.directory = directory;
         this.split = split;
-        this.buffer = new int[shardTokens];
+        this.shardTokens = shardTokens;
+        this.buffer = new int[Math.min(shardTokens, 1 << 16)];
     }
 
     /** Appends the end-of-text id and then the document's ids. */
@@ -37,8 +39,11 @@ final class ShardWriter {
     }
 
     private void put(int id) {
-        buffer[filled++] = id;
         if (filled == buffer.length) {
+            buffer = Arrays.copyOf(buffer, (int) Math.min(shardTokens, 2L * buffer.length));
+        }
+        buffer[filled++] = id;
+        if (filled == shardTokens) {
             flush();
         }
     }
