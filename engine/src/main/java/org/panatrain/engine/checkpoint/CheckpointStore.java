@@ -141,6 +141,13 @@ public final class CheckpointStore {
      * a BadInputException before anything is changed.
      */
     public Optional<Checkpoint> latest(SequencedMap<String, String> expectedConfig) {
+        Optional<Checkpoint> found = latest();
+        found.ifPresent(c -> requireSameConfig(c.directory().resolve(STATE_FILE), c.state().config(), expectedConfig));
+        return found;
+    }
+
+    /** {@link #latest(SequencedMap)} without the config comparison (for export and inspection). */
+    public Optional<Checkpoint> latest() {
         for (Path tmp : list(p -> p.getFileName().toString().endsWith(TEMPORARY_SUFFIX))) {
             warnings.accept("checkpoint: ignoring " + tmp + ": an unfinished save (still under its temporary name)");
         }
@@ -150,12 +157,29 @@ public final class CheckpointStore {
                 warnings.accept("checkpoint: skipping " + dir + ": " + problem);
                 continue;
             }
-            Path stateFile = dir.resolve(STATE_FILE);
-            CheckpointState state = CheckpointState.fromJson(stateFile, Json.parse(stateFile, read(stateFile)));
-            requireSameConfig(stateFile, state.config(), expectedConfig);
-            return Optional.of(new Checkpoint(dir, state));
+            return Optional.of(load(dir));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The checkpoint in {@code dir} (one step-NNNNNNNN directory), verified; a BadInputException
+     * says why when it is incomplete or corrupted.
+     */
+    public static Checkpoint open(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new BadInputException(dir, "no such checkpoint directory");
+        }
+        String problem = verify(dir);
+        if (problem != null) {
+            throw new BadInputException(dir, problem);
+        }
+        return load(dir);
+    }
+
+    private static Checkpoint load(Path dir) {
+        Path stateFile = dir.resolve(STATE_FILE);
+        return new Checkpoint(dir, CheckpointState.fromJson(stateFile, Json.parse(stateFile, read(stateFile))));
     }
 
     /** Why {@code dir} is not a complete checkpoint, or null when its marker and checksums verify. */

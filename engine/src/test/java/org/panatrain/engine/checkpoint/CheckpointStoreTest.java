@@ -160,6 +160,16 @@ class CheckpointStoreTest {
     }
 
     @Test
+    void openVerifiesOneDirectory() throws IOException {
+        saveSteps1And2();
+        assertThat(CheckpointStore.open(root.resolve("step-00000001")).state()).isEqualTo(TinyRun.state(1));
+        Files.delete(root.resolve("step-00000002").resolve(CheckpointStore.MODEL_FILE));
+        assertThatThrownBy(() -> CheckpointStore.open(root.resolve("step-00000002")))
+                .isInstanceOf(BadInputException.class).hasMessageContaining("no model.safetensors");
+        assertThat(store().latest().orElseThrow().state().step()).isEqualTo(1);
+    }
+
+    @Test
     void emptyDirectoryHasNoCheckpoint() {
         assertThat(store().latest(TinyRun.runConfig("tiny"))).isEmpty();
     }
