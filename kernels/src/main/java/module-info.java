@@ -4,4 +4,5 @@ module org.panatrain.kernels {
     requires jdk.incubator.vector;
     exports org.panatrain.kernels;
     exports org.panatrain.kernels.cpu;
+    exports org.panatrain.kernels.cuda;
 }

@@ -1,0 +1,537 @@
+// The CUDA backend of the Kernels interface: every op but the matrix products runs a PTX kernel of
+// native-src (loaded once per backend), the products run on cuBLASLt (the context's CudaMatmul). All work goes to
+// one stream; nothing is copied to the host except by download(). Scratch space (attention's
+// per-head copies, the partial sums of the deterministic reductions) lives in one device arena
+// that grows to the largest request and is then reused, so a training step allocates nothing
+// once the first step has run. Leaves out FP8 and multi-GPU.
+package org.panatrain.kernels.cuda;
+
+import static org.panatrain.bindings.CudaDriver.check;
+import static org.panatrain.kernels.cuda.KernelLauncher.BLOCK;
+import static org.panatrain.kernels.cuda.KernelLauncher.address;
+import static org.panatrain.kernels.cuda.KernelLauncher.ceilDiv;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import org.panatrain.bindings.CudaDriver;
+import org.panatrain.bindings.CudaStream;
+import org.panatrain.bindings.DeviceProperties;
+import org.panatrain.kernels.AdamWStep;
+import org.panatrain.kernels.Kernels;
+import org.panatrain.kernels.cuda.KernelLauncher.Grid;
+import org.panatrain.memory.DType;
+import org.panatrain.memory.DeviceArena;
+import org.panatrain.memory.DeviceMemory;
+import org.panatrain.memory.Tensor;
+
+/**
+ * Kernels on one CUDA device. Tensors must be device tensors (from a {@link DeviceArena}); float
+ * tensors may be FP32, BF16 or FP16, with mean/rstd, losses, AdamW's master weights and moments,
+ * and the norm and flag outputs in FP32.
+ *
+ * <pre>{@code
+ * try (CudaKernels k = CudaKernels.create(0);                       // device 0
+ *      DeviceArena arena = DeviceArena.allocate("demo", 1 << 20)) {
+ *     Tensor x = arena.allocate(DType.BF16, N, C);   // (N, C)
+ *     k.fill(x, 1f);
+ *     k.geluForward(x, x);
+ * }
+ * }</pre>
+ */
+public final class CudaKernels implements Kernels {
+    /** Partial sums per tensor of sumOfSquares at most; fixed so the sum's order depends on the sizes alone. */
+    private static final int NORM_PARTIALS = 1024;
+    /** Elements one thread of a norm partial covers at least, before more blocks are used. */
+    private static final int NORM_ELEMENTS_PER_THREAD = 16;
+    /** Block size of the final norm reduction; fixed (not the device's maximum) for the same reason. */
+    private static final int NORM_FINAL_BLOCK = 1024;
+    /** Row chunks of the column sums (bias and layernorm parameter gradients) at most. */
+    private static final int COLUMN_CHUNKS = 256;
+
+    /** -Dpanatrain.tf32=true lets FP32 matmuls use TF32 tensor cores (faster, ~1e-3 relative error). */
+    private static final boolean TF32 = Boolean.getBoolean("panatrain.tf32");
+
+    private final CudaContext context;
+    private final CudaStream stream;
+    private final PtxModules modules;
+    private final KernelLauncher launcher;
+    private final String name;
+    private DeviceArena workspace; // scratch; replaced by a larger one when an op needs more
+
+    private CudaKernels(CudaContext context, PtxModules modules) {
+        this.context = context;
+        this.stream = context.stream();
+        this.modules = modules;
+        DeviceProperties device = context.properties();
+        this.launcher = new KernelLauncher(modules, stream, device.smCount(), maxThreadsPerBlock(device.ordinal()));
+        this.name = "cuda:" + device.ordinal() + " " + device.name();
+    }
+
+    /**
+     * The backend on device {@code ordinal}: opens a {@link CudaContext} (current on the calling
+     * thread from now on, closed with this backend) and JIT-loads the PTX.
+     */
+    public static CudaKernels create(int ordinal) {
+        CudaContext context = CudaContext.open(ordinal);
+        PtxModules modules = null;
+        try {
+            modules = new PtxModules();
+            return new CudaKernels(context, modules);
+        } catch (RuntimeException e) {
+            if (modules != null) {
+                modules.close();
+            }
+            context.close();
+            throw e;
+        }
+    }
+
+    /** The context: its stream, its cuBLASLt matmuls (for precisions and epilogues beyond Kernels.matmul). */
+    public CudaContext context() {
+        return context;
+    }
+
+    private static int maxThreadsPerBlock(int ordinal) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dev = a.allocate(ValueLayout.JAVA_INT);
+            check(CudaDriver.cuDeviceGet(dev, ordinal), "cuDeviceGet(" + ordinal + ")");
+            MemorySegment value = a.allocate(ValueLayout.JAVA_INT);
+            check(CudaDriver.cuDeviceGetAttribute(value, CudaDriver.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+                    dev.get(ValueLayout.JAVA_INT, 0)), "cuDeviceGetAttribute(MAX_THREADS_PER_BLOCK)");
+            return value.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Tensor.Location location() {
+        return Tensor.Location.DEVICE;
+    }
+
+    // ---- memory -------------------------------------------------------------------------------
+
+    @Override
+    public void fill(Tensor t, float value) {
+        launcher.launch(PtxKernel.FILL.symbol(t.dtype()), launcher.gridStride(packs(t)), t, t.numel(), value);
+    }
+
+    @Override
+    public void copy(Tensor dst, Tensor src) {
+        requireSameType(dst, src);
+        launcher.launch(PtxKernel.COPY_BYTES.base, launcher.gridStride(ceilDiv(dst.byteSize(), 16)), dst, src, dst.byteSize());
+    }
+
+    @Override
+    public void accumulate(Tensor dst, Tensor src) {
+        requireSameType(dst, src);
+        launcher.launch(PtxKernel.ACCUMULATE.symbol(dst.dtype()), launcher.gridStride(packs(dst)), dst, src, dst.numel());
+    }
+
+    @Override
+    public void scale(Tensor dst, float factor) {
+        launcher.launch(PtxKernel.SCALE.symbol(dst.dtype()), launcher.gridStride(packs(dst)), dst, dst.numel(), factor);
+    }
+
+    /**
+     * dst = src converted to dst's dtype (FP32, BF16, FP16; round to nearest even); when {@code amax}
+     * (1) FP32 is not null, amax[0] = max(amax[0], max |src|): zero it first to get the max of src alone.
+     */
+    public void cast(Tensor dst, Tensor src, Tensor amax) {
+        requireSameCount(dst, src);
+        if (amax != null) {
+            requireType(amax, DType.FP32);
+        }
+        if (dst.dtype() == src.dtype()) {
+            throw new IllegalArgumentException("cast from " + src.dtype() + " to itself: use copy");
+        }
+        launcher.launch(PtxKernel.CAST.symbol(src.dtype(), dst.dtype()), launcher.gridStride(ceilDiv(dst.numel(), 8)),
+                dst, src, dst.numel(), amax);
+    }
+
+    // ---- embedding ----------------------------------------------------------------------------
+
+    @Override
+    public void encoderForward(Tensor out, Tensor tokens, Tensor wte, Tensor wpe) {
+        requireType(tokens, DType.INT32);
+        requireSameDtype(out, wte, wpe);
+        int B = tokens.dim(0), T = tokens.dim(1), C = wte.dim(-1);
+        launcher.launch(PtxKernel.ENCODER_FORWARD.symbol(out.dtype()), launcher.gridStride(packs(out)),
+                out, tokens, wte, wpe, B, T, C);
+    }
+
+    @Override
+    public void encoderBackward(Tensor dwte, Tensor dwpe, Tensor dout, Tensor tokens) {
+        requireType(tokens, DType.INT32);
+        requireSameDtype(dout, dwte, dwpe);
+        int B = tokens.dim(0), T = tokens.dim(1), C = dwte.dim(-1);
+        int N = B * T;
+        // One block per (position, 256 channels); the kernel's shared arrays assume exactly 256 threads.
+        launcher.launch(PtxKernel.ENCODER_BACKWARD_WTE.symbol(dout.dtype()),
+                new Grid(N, Math.toIntExact(ceilDiv(C, BLOCK)), BLOCK), dwte, dout, tokens, N, C);
+        launcher.launch(PtxKernel.ENCODER_BACKWARD_WPE.symbol(dout.dtype()),
+                new Grid(Math.toIntExact(ceilDiv((long) T * C, BLOCK)), 1, BLOCK), dwpe, dout, B, T, C);
+    }
+
+    // ---- layernorm ----------------------------------------------------------------------------
+
+    @Override
+    public void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor inp, Tensor weight, Tensor bias) {
+        requireSameDtype(inp, out, weight, bias);
+        requireType(mean, DType.FP32);
+        requireType(rstd, DType.FP32);
+        int N = inp.rows(), C = inp.dim(-1);
+        launcher.launch(PtxKernel.LAYERNORM_FORWARD.symbol(inp.dtype()), launcher.warpPerRow(N),
+                out, mean, rstd, inp, weight, bias, N, C);
+    }
+
+    /**
+     * The fused residual + layernorm forward: residual (N,C) = a + b, then out (N,C) = layernorm of
+     * residual, saving mean (N) and rstd (N) as {@link #layerNormForward} does. residual may alias a.
+     */
+    public void residualLayerNormForward(Tensor residual, Tensor out, Tensor mean, Tensor rstd, Tensor a, Tensor b,
+                                         Tensor weight, Tensor bias) {
+        requireSameDtype(a, b, residual, out, weight, bias);
+        requireType(mean, DType.FP32);
+        requireType(rstd, DType.FP32);
+        int N = a.rows(), C = a.dim(-1);
+        launcher.launch(PtxKernel.RESIDUAL_LAYERNORM_FORWARD.symbol(a.dtype()), launcher.warpPerRow(N),
+                residual, out, mean, rstd, a, b, weight, bias, N, C);
+    }
+
+    @Override
+    public void layerNormBackward(Tensor dinp, Tensor dweight, Tensor dbias, Tensor dout, Tensor inp, Tensor weight,
+                                  Tensor mean, Tensor rstd) {
+        requireSameDtype(dout, dinp, inp, weight, dweight, dbias);
+        int N = inp.rows(), C = inp.dim(-1);
+        launcher.launch(PtxKernel.LAYERNORM_BACKWARD_INPUT.symbol(dout.dtype()), launcher.warpPerRow(N),
+                dinp, dout, inp, weight, mean, rstd, N, C);
+        RowChunks chunks = RowChunks.of(N);
+        Tensor partials = scratch(1, 8L * chunks.count() * C).allocate(DType.FP32, chunks.count(), 2 * C); // (chunks, 2C): dweight | dbias
+        launcher.launch(PtxKernel.LAYERNORM_BACKWARD_PARAMS_PARTIAL.symbol(dout.dtype()), columnGrid(C, chunks.count()),
+                partials, dout, inp, mean, rstd, N, C, chunks.rows());
+        Grid columns = columnGrid(C, 1);
+        String finalize = PtxKernel.COLUMN_SUMS_FINALIZE.symbol(dweight.dtype());
+        launcher.launch(finalize, columns, dweight, address(partials), chunks.count(), C, 2 * C);
+        launcher.launch(finalize, columns, dbias, address(partials) + 4L * C, chunks.count(), C, 2 * C);
+    }
+
+    // ---- matmul -------------------------------------------------------------------------------
+
+    @Override
+    public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias, boolean accumulate) {
+        context.matmul().matmul(out, a, transA, b, transB, bias, accumulate, TF32);
+    }
+
+    @Override
+    public void biasBackward(Tensor dbias, Tensor dout) {
+        requireSameDtype(dout, dbias);
+        int N = dout.rows(), OC = dout.dim(-1);
+        RowChunks chunks = RowChunks.of(N);
+        Tensor partials = scratch(1, 4L * chunks.count() * OC).allocate(DType.FP32, chunks.count(), OC); // (chunks, OC)
+        launcher.launch(PtxKernel.COLUMN_SUMS_PARTIAL.symbol(dout.dtype()), columnGrid(OC, chunks.count()),
+                partials, dout, N, OC, chunks.rows());
+        launcher.launch(PtxKernel.COLUMN_SUMS_FINALIZE.symbol(dbias.dtype()), columnGrid(OC, 1),
+                dbias, partials, chunks.count(), OC, OC);
+    }
+
+    // ---- attention ----------------------------------------------------------------------------
+
+    /** out (batch,M,N) = op(a) @ op(b) per batch entry, in the precision of out's dtype. */
+    private void batched(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB) {
+        CudaMatmul.Precision p = switch (out.dtype()) {
+            case FP32 -> TF32 ? CudaMatmul.Precision.TF32 : CudaMatmul.Precision.FP32;
+            case BF16 -> CudaMatmul.Precision.BF16;
+            case FP16 -> CudaMatmul.Precision.FP16;
+            default -> throw new IllegalArgumentException("attention in " + out.dtype() + " is not supported");
+        };
+        context.matmul().matmulBatched(p, out, a, transA, b, transB, 1f, false);
+    }
+
+    @Override
+    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads) {
+        AttentionShape s = AttentionShape.of(qkv, numHeads);
+        requireSameDtype(qkv, out, att);
+        DeviceArena ws = scratch(4, s.headsBytes(qkv.dtype()));
+        Tensor q = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
+        Tensor k = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
+        Tensor v = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
+        Tensor y = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
+        Tensor scores = att.view(s.BNH(), s.T(), s.T());             // (B*NH, T, T)
+        Grid perElement = launcher.gridStride(q.numel());
+        launcher.launch(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement, q, k, v, qkv, s.B(), s.T(), s.NH(), s.HS());
+        batched(scores, q, false, k, true);                   // preatt = q k^T
+        launcher.launch(PtxKernel.ATTENTION_SOFTMAX_FORWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()),
+                scores, scores, s.BNH(), s.T(), s.scale());
+        batched(y, scores, false, v, false);                  // y = att v
+        launcher.launch(PtxKernel.ATTENTION_HEADS_TO_ROWS.symbol(qkv.dtype()), perElement, out, y, s.B(), s.T(), s.NH(), s.HS());
+    }
+
+    @Override
+    public void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads) {
+        AttentionShape s = AttentionShape.of(qkv, numHeads);
+        requireSameDtype(qkv, dqkv, scratch, dout, att);
+        DeviceArena ws = scratch(7, s.headsBytes(qkv.dtype()));
+        Tensor[] h = new Tensor[7]; // q, k, v, dq, dk, dv, dy: each (B*NH, T, HS)
+        for (int i = 0; i < h.length; i++) {
+            h[i] = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS());
+        }
+        Tensor q = h[0], k = h[1], v = h[2], dq = h[3], dk = h[4], dv = h[5], dy = h[6];
+        Tensor probs = att.view(s.BNH(), s.T(), s.T());              // (B*NH, T, T)
+        Tensor dscores = scratch.view(s.BNH(), s.T(), s.T());        // (B*NH, T, T)
+        Grid perElement = launcher.gridStride(q.numel());
+        launcher.launch(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement, q, k, v, qkv, s.B(), s.T(), s.NH(), s.HS());
+        launcher.launch(PtxKernel.ATTENTION_ROWS_TO_HEADS.symbol(qkv.dtype()), perElement, dy, dout, s.B(), s.T(), s.NH(), s.HS());
+        batched(dscores, dy, false, v, true);                 // datt = dy v^T
+        launcher.launch(PtxKernel.ATTENTION_SOFTMAX_BACKWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()),
+                dscores, probs, s.BNH(), s.T(), s.scale());          // dpreatt, scale included
+        batched(dq, dscores, false, k, false);                // dq = dpreatt k
+        batched(dk, dscores, true, q, false);                 // dk = dpreatt^T q
+        batched(dv, probs, true, dy, false);                  // dv = att^T dy
+        launcher.launch(PtxKernel.ATTENTION_MERGE_HEADS_GRAD.symbol(qkv.dtype()), perElement,
+                dqkv, dq, dk, dv, s.B(), s.T(), s.NH(), s.HS());
+    }
+
+    // ---- pointwise ----------------------------------------------------------------------------
+
+    @Override
+    public void geluForward(Tensor out, Tensor inp) {
+        requireSameType(out, inp);
+        launcher.launch(PtxKernel.GELU_FORWARD.symbol(out.dtype()), launcher.gridStride(packs(out)), out, inp, out.numel());
+    }
+
+    @Override
+    public void geluBackward(Tensor dinp, Tensor inp, Tensor dout) {
+        requireSameType(dinp, inp);
+        requireSameType(dinp, dout);
+        launcher.launch(PtxKernel.GELU_BACKWARD.symbol(dinp.dtype()), launcher.gridStride(packs(dinp)),
+                dinp, inp, dout, dinp.numel());
+    }
+
+    @Override
+    public void add(Tensor out, Tensor a, Tensor b) {
+        requireSameType(out, a);
+        requireSameType(out, b);
+        launcher.launch(PtxKernel.ADD.symbol(out.dtype()), launcher.gridStride(packs(out)), out, a, b, out.numel());
+    }
+
+    // ---- loss ---------------------------------------------------------------------------------
+
+    @Override
+    public void crossEntropy(Tensor losses, Tensor logits, Tensor targets, float dlossScale) {
+        requireType(losses, DType.FP32);
+        requireType(targets, DType.INT32);
+        int N = logits.rows(), V = logits.dim(-1);
+        launcher.launch(PtxKernel.CROSS_ENTROPY.symbol(logits.dtype()), new Grid(N, 1, launcher.largeBlock()),
+                losses, logits, targets, N, V, dlossScale);
+    }
+
+    // ---- optimizer ----------------------------------------------------------------------------
+
+    @Override
+    public void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step) {
+        adamW(param, grad, m, v, null, step);
+    }
+
+    /**
+     * {@link #adamW(Tensor, Tensor, Tensor, Tensor, AdamWStep)} that also writes the updated weights,
+     * rounded to grad's dtype, into {@code workingCopy} (or nothing when it is null).
+     */
+    public void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor workingCopy, AdamWStep step) {
+        requireType(param, DType.FP32);
+        requireType(m, DType.FP32);
+        requireType(v, DType.FP32);
+        requireSameCount(param, grad);
+        if (workingCopy != null) {
+            requireSameType(workingCopy, grad);
+        }
+        // The scalars in double, as PyTorch computes them on the host.
+        float decay = (float) (1 - (double) step.lr() * step.weightDecay());
+        float stepSize = (float) (step.lr() / (1 - Math.pow(step.beta1(), step.t())));
+        float sqrtBc2 = (float) Math.sqrt(1 - Math.pow(step.beta2(), step.t()));
+        launcher.launch(PtxKernel.ADAMW.symbol(grad.dtype()), launcher.gridStride(ceilDiv(param.numel(), 4)),
+                param, grad, m, v, workingCopy, param.numel(), step.beta1(), step.beta2(), step.eps(),
+                decay, stepSize, sqrtBc2);
+    }
+
+    @Override
+    public void sumOfSquares(Tensor out, List<Tensor> tensors) {
+        requireType(out, DType.FP32);
+        int count = 0;
+        for (Tensor t : tensors) {
+            count += normPartials(t);
+        }
+        Tensor partials = scratch(1, 4L * Math.max(1, count)).allocate(DType.FP32, Math.max(1, count)); // one per block of every tensor
+        long offset = 0;
+        for (Tensor t : tensors) {
+            int blocks = normPartials(t);
+            launcher.launch(PtxKernel.GLOBAL_NORM_PARTIAL.symbol(t.dtype()), new Grid(blocks, 1, BLOCK),
+                    address(partials) + 4 * offset, t, t.numel());
+            offset += blocks;
+        }
+        launcher.launch(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK), out, partials, count);
+    }
+
+    @Override
+    public void clipByGlobalNorm(List<Tensor> tensors, Tensor sumOfSquares, float maxNorm) {
+        requireType(sumOfSquares, DType.FP32);
+        for (Tensor t : tensors) {
+            launcher.launch(PtxKernel.CLIP_BY_GLOBAL_NORM.symbol(t.dtype()), launcher.gridStride(packs(t)),
+                    t, t.numel(), sumOfSquares, maxNorm);
+        }
+    }
+
+    @Override
+    public void checkFinite(Tensor flag, List<Tensor> tensors) {
+        requireType(flag, DType.FP32);
+        fill(flag, 0f);
+        for (Tensor t : tensors) {
+            launcher.launch(PtxKernel.CHECK_FINITE.symbol(t.dtype()), launcher.gridStride(packs(t)), flag, t, t.numel());
+        }
+    }
+
+    // ---- host transfer ------------------------------------------------------------------------
+
+    @Override
+    public void upload(Tensor dst, Tensor hostSrc) {
+        requireHost(hostSrc);
+        DeviceMemory.copyAsync(dst, hostSrc, stream);
+        stream.synchronize();
+    }
+
+    @Override
+    public void download(Tensor hostDst, Tensor src) {
+        requireHost(hostDst);
+        DeviceMemory.copyAsync(hostDst, src, stream);
+        stream.synchronize();
+    }
+
+    /** Waits for every op queued so far (e.g. before reading a timer). */
+    public void synchronize() {
+        stream.synchronize();
+    }
+
+    /** Frees the scratch, the modules and the launch arguments, then closes the context. */
+    @Override
+    public void close() {
+        try {
+            if (CudaDriver.stickyError() == null) {
+                stream.synchronize();
+            }
+        } finally {
+            try {
+                if (workspace != null) {
+                    workspace.close();
+                }
+                launcher.close();
+                modules.close();
+            } finally {
+                context.close();
+            }
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    /**
+     * The scratch arena, emptied, able to hold {@code count} buffers of {@code bytesEach} bytes. It
+     * is replaced by a larger one when a request does not fit; that waits for queued work, which
+     * may still read the old scratch. Ops reuse the same scratch one after another: the stream
+     * runs them in order.
+     */
+    private DeviceArena scratch(int count, long bytesEach) {
+        long need = count * ceilDiv(bytesEach, DeviceArena.ALIGNMENT) * DeviceArena.ALIGNMENT;
+        if (workspace == null || workspace.capacity() < need) {
+            if (workspace != null) {
+                stream.synchronize();
+                workspace.close();
+            }
+            workspace = DeviceArena.allocate("cuda-kernels scratch", need);
+        }
+        workspace.reset();
+        return workspace;
+    }
+
+    /** Threads of a pointwise kernel: one per 16-byte pack. */
+    private static long packs(Tensor t) {
+        return ceilDiv(t.numel() * t.dtype().byteSize(), 16);
+    }
+
+    /** Blocks of one tensor's norm partials: a function of its size alone (determinism). */
+    private static int normPartials(Tensor t) {
+        return (int) Math.max(1, Math.min(NORM_PARTIALS, ceilDiv(t.numel(), (long) BLOCK * NORM_ELEMENTS_PER_THREAD)));
+    }
+
+    /** Grid of the column-sum kernels: one thread per column, grid.y = row chunks. */
+    private static Grid columnGrid(int columns, int chunks) {
+        return new Grid(Math.toIntExact(ceilDiv(columns, BLOCK)), chunks, BLOCK);
+    }
+
+    /** How N rows are cut into chunks for the column sums: a function of N alone (determinism). */
+    private record RowChunks(int count, int rows) {
+        static RowChunks of(int N) {
+            int rows = (int) ceilDiv(N, Math.min(Math.max(N, 1), COLUMN_CHUNKS));
+            return new RowChunks((int) Math.max(1, ceilDiv(N, rows)), Math.max(rows, 1));
+        }
+    }
+
+    /** B, T, NH, HS of a qkv (B,T,3C) tensor, and the score scale 1/sqrt(HS). */
+    private record AttentionShape(int B, int T, int NH, int HS) {
+        static AttentionShape of(Tensor qkv, int NH) {
+            int C3 = qkv.dim(-1);
+            if (qkv.rank() != 3 || C3 % 3 != 0 || (C3 / 3) % NH != 0) {
+                throw new IllegalArgumentException("qkv must be (B,T,3C) with C divisible by " + NH + " heads, got " + qkv);
+            }
+            return new AttentionShape(qkv.dim(0), qkv.dim(1), NH, C3 / 3 / NH);
+        }
+
+        int BNH() {
+            return B * NH;
+        }
+
+        /** Bytes of one (B*NH, T, HS) tensor of {@code dtype}. */
+        long headsBytes(DType dtype) {
+            return (long) BNH() * T * HS * dtype.byteSize();
+        }
+
+        float scale() {
+            return (float) (1 / Math.sqrt(HS));
+        }
+    }
+
+    private static void requireType(Tensor t, DType dtype) {
+        if (t.dtype() != dtype) {
+            throw new IllegalArgumentException("need a " + dtype + " tensor, got " + t);
+        }
+    }
+
+    private static void requireSameDtype(Tensor first, Tensor... others) {
+        for (Tensor t : others) {
+            if (t.dtype() != first.dtype()) {
+                throw new IllegalArgumentException("mixed dtypes: " + first + " and " + t);
+            }
+        }
+    }
+
+    private static void requireSameCount(Tensor a, Tensor b) {
+        if (a.numel() != b.numel()) {
+            throw new IllegalArgumentException("element counts differ: " + a + " and " + b);
+        }
+    }
+
+    private static void requireSameType(Tensor a, Tensor b) {
+        requireSameCount(a, b);
+        requireSameDtype(a, b);
+    }
+
+    private static void requireHost(Tensor t) {
+        if (t.location() != Tensor.Location.HOST) {
+            throw new IllegalArgumentException("need a host tensor, got a " + t);
+        }
+    }
+}

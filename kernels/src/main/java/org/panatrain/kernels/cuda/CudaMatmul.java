@@ -1,0 +1,227 @@
+// cuBLASLt matmuls on row-major tensors, in FP32, TF32, BF16 and FP16 (always FP32 accumulate),
+// for every transpose layout of Kernels.matmul, batched with contiguous strides for attention,
+// with the bias, GELU+bias and bias-gradient epilogues. The algorithm is picked by heuristic
+// once per shape (MatmulPlan) and cached. It leaves out FP8 (scales, amax) and mixed dtypes.
+package org.panatrain.kernels.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HashMap;
+import java.util.Map;
+import org.panatrain.bindings.CublasLt;
+import org.panatrain.memory.DType;
+import org.panatrain.memory.DeviceMemory;
+import org.panatrain.memory.Tensor;
+
+/**
+ * Matrix products on the device. Tensors are row-major device tensors; every operand of one call
+ * has the precision's dtype (FP32 for FP32 and TF32). Work is queued on the context's stream.
+ * Not thread-safe.
+ *
+ * <pre>{@code
+ * CudaMatmul mm = cuda.matmul();
+ * // out (N,OC) = gelu(x (N,C) @ w (C,OC) + bias (OC))
+ * mm.matmul(CudaMatmul.Precision.BF16, out, x, false, w, false, bias, CudaMatmul.Epilogue.GELU_BIAS, false);
+ * // att (B*NH,T,T) = q (B*NH,T,HS) @ k^T, scaled
+ * mm.matmulBatched(CudaMatmul.Precision.BF16, att, q, false, k, true, 1f / (float) Math.sqrt(HS), false);
+ * }</pre>
+ */
+public final class CudaMatmul implements AutoCloseable {
+
+    /** Input/output precision; accumulation is always FP32. */
+    public enum Precision {
+        FP32(DType.FP32, CublasLt.CUDA_R_32F, CublasLt.CUBLAS_COMPUTE_32F),
+        TF32(DType.FP32, CublasLt.CUDA_R_32F, CublasLt.CUBLAS_COMPUTE_32F_FAST_TF32),
+        BF16(DType.BF16, CublasLt.CUDA_R_16BF, CublasLt.CUBLAS_COMPUTE_32F),
+        FP16(DType.FP16, CublasLt.CUDA_R_16F, CublasLt.CUBLAS_COMPUTE_32F);
+
+        private final DType dtype;
+        private final int cudaType;
+        private final int computeType;
+
+        Precision(DType dtype, int cudaType, int computeType) {
+            this.dtype = dtype;
+            this.cudaType = cudaType;
+            this.computeType = computeType;
+        }
+
+        /** The dtype of every operand. */
+        public DType dtype() {
+            return dtype;
+        }
+
+        int cudaType() {
+            return cudaType;
+        }
+
+        int computeType() {
+            return computeType;
+        }
+    }
+
+    /** What is fused after the product. */
+    public enum Epilogue {
+        /** out = op(a) op(b) [+ out]. */
+        NONE(CublasLt.CUBLASLT_EPILOGUE_DEFAULT),
+        /** out = op(a) op(b) + bias (N) [+ out]. */
+        BIAS(CublasLt.CUBLASLT_EPILOGUE_BIAS),
+        /** out = gelu_tanh(op(a) op(b) + bias (N)); no accumulate. */
+        GELU_BIAS(CublasLt.CUBLASLT_EPILOGUE_GELU_BIAS),
+        /**
+         * out = op(a) op(b) [+ out], and bias (N) = the sums over K of op(b), overwritten: the bias
+         * gradient when b is dout, as in dW (C,OC) = x^T (C,N) @ dout (N,OC). (cuBLASLt's BGRADA:
+         * our b is its A after the row-major swap.)
+         */
+        BGRADB(CublasLt.CUBLASLT_EPILOGUE_BGRADA);
+
+        private final int cublasLtEpilogue;
+
+        Epilogue(int cublasLtEpilogue) {
+            this.cublasLtEpilogue = cublasLtEpilogue;
+        }
+
+        int cublasLtEpilogue() {
+            return cublasLtEpilogue;
+        }
+    }
+
+    private final CudaContext context;
+    private final Map<MatmulPlan.Key, MatmulPlan> plans = new HashMap<>();
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment alpha = arena.allocate(ValueLayout.JAVA_FLOAT); // host scalars (pointer mode host)
+    private final MemorySegment beta = arena.allocate(ValueLayout.JAVA_FLOAT);
+    private final MemorySegment biasSlot = arena.allocate(ValueLayout.ADDRESS);
+
+    CudaMatmul(CudaContext context) {
+        this.context = context;
+    }
+
+    /**
+     * out (M,N) = op(a) @ op(b), with the epilogue; a is (M,K), or (K,M) when {@code transA}; b is
+     * (K,N), or (N,K) when {@code transB}; tensors of any rank are read as (rows, last dimension).
+     * {@code bias} is null for {@link Epilogue#NONE}, else a tensor of N elements. With
+     * {@code accumulate} the result is added to out (not allowed with GELU_BIAS).
+     */
+    public void matmul(Precision precision, Tensor out, Tensor a, boolean transA, Tensor b, boolean transB,
+                       Tensor bias, Epilogue epilogue, boolean accumulate) {
+        int m = out.rows(), n = out.dim(-1);
+        int k = transA ? a.rows() : a.dim(-1);
+        requireMatrix("a", a, transA ? k : m, transA ? m : k);
+        requireMatrix("b", b, transB ? n : k, transB ? k : n);
+        run(precision, epilogue, out, a, transA, b, transB, bias, m, n, k, 1, 1f, accumulate);
+    }
+
+    /** {@link #matmul} with Kernels.matmul's arguments: FP32 or TF32 by {@code tf32}, bias epilogue when bias is given. */
+    public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias, boolean accumulate, boolean tf32) {
+        Precision p = out.dtype() == DType.FP32 ? (tf32 ? Precision.TF32 : Precision.FP32)
+                : out.dtype() == DType.BF16 ? Precision.BF16 : Precision.FP16;
+        matmul(p, out, a, transA, b, transB, bias, bias == null ? Epilogue.NONE : Epilogue.BIAS, accumulate);
+    }
+
+    /**
+     * out (batch,M,N) = alpha op(a) @ op(b) for each of {@code batch} contiguous matrices: a is
+     * (batch,M,K) or (batch,K,M) when {@code transA}; b is (batch,K,N) or (batch,N,K).
+     */
+    public void matmulBatched(Precision precision, Tensor out, Tensor a, boolean transA, Tensor b, boolean transB,
+                              float alpha, boolean accumulate) {
+        if (out.rank() != 3 || a.rank() != 3 || b.rank() != 3) {
+            throw new IllegalArgumentException("batched matmul takes rank-3 tensors, got " + out + ", " + a + ", " + b);
+        }
+        int batch = out.dim(0), m = out.dim(1), n = out.dim(2);
+        int k = transA ? a.dim(1) : a.dim(2);
+        if (a.dim(0) != batch || b.dim(0) != batch) {
+            throw new IllegalArgumentException("batch sizes differ: " + out + ", " + a + ", " + b);
+        }
+        requireMatrix("a", a.slice(0, a.dim(1), a.dim(2)), transA ? k : m, transA ? m : k);
+        requireMatrix("b", b.slice(0, b.dim(1), b.dim(2)), transB ? n : k, transB ? k : n);
+        run(precision, Epilogue.NONE, out, a, transA, b, transB, null, m, n, k, batch, alpha, accumulate);
+    }
+
+    /** Number of shapes prepared so far (one heuristic call each). */
+    public int cachedPlans() {
+        return plans.size();
+    }
+
+    private void run(Precision p, Epilogue epilogue, Tensor out, Tensor a, boolean transA, Tensor b, boolean transB,
+                     Tensor bias, int m, int n, int k, int batch, float alphaValue, boolean accumulate) {
+        requireDtype(p, "out", out);
+        requireDtype(p, "a", a);
+        requireDtype(p, "b", b);
+        long outPtr = DeviceMemory.devicePointer(out, "matmul out");
+        long aPtr = DeviceMemory.devicePointer(a, "matmul a");
+        long bPtr = DeviceMemory.devicePointer(b, "matmul b");
+        int biasType = -1;
+        if (epilogue == Epilogue.NONE) {
+            if (bias != null) {
+                throw new IllegalArgumentException("a bias was given without a bias epilogue");
+            }
+        } else {
+            if (bias == null || bias.numel() != n) {
+                throw new IllegalArgumentException(epilogue + " needs a bias of " + n + " elements, got " + bias);
+            }
+            DeviceMemory.devicePointer(bias, "matmul bias");
+            biasType = cudaType(bias.dtype());
+            if (epilogue == Epilogue.GELU_BIAS && accumulate) {
+                throw new IllegalArgumentException("GELU_BIAS cannot accumulate into out");
+            }
+        }
+        // With a batch, every matrix must be as aligned as the first: the stride counts too.
+        long size = p.dtype().byteSize();
+        long strides = batch > 1 ? 1 : 0;
+        MatmulPlan.Key key = new MatmulPlan.Key(p, epilogue, m, n, k, batch, transA, transB, biasType,
+                alignment(aPtr | strides * m * k * size), alignment(bPtr | strides * k * n * size),
+                alignment(outPtr | strides * m * n * size));
+        MatmulPlan plan = plans.get(key);
+        if (plan == null) {
+            plan = MatmulPlan.create(context.cublasLtHandle(), key, context.workspace().byteSize());
+            plans.put(key, plan);
+        }
+        if (bias != null) {
+            plan.setBias(biasSlot, bias.data());
+        }
+        alpha.set(ValueLayout.JAVA_FLOAT, 0, alphaValue);
+        beta.set(ValueLayout.JAVA_FLOAT, 0, accumulate ? 1f : 0f);
+        // cuBLASLt's A is our b and its B our a (see MatmulPlan); C and D are both out.
+        CublasLt.check(CublasLt.cublasLtMatmul(context.cublasLtHandle(), plan.desc, alpha,
+                        b.data(), plan.layoutA, a.data(), plan.layoutB, beta, out.data(), plan.layoutD, out.data(), plan.layoutD,
+                        plan.algo, context.workspace(), plan.workspaceBytes, context.stream().handle()),
+                "cublasLtMatmul(" + key + ")");
+    }
+
+    /** The largest power of two up to 256 dividing {@code address}. */
+    static int alignment(long address) {
+        long low = address == 0 ? 256 : Long.lowestOneBit(address);
+        return (int) Math.min(256, low);
+    }
+
+    private static int cudaType(DType t) {
+        return switch (t) {
+            case FP32 -> CublasLt.CUDA_R_32F;
+            case BF16 -> CublasLt.CUDA_R_16BF;
+            case FP16 -> CublasLt.CUDA_R_16F;
+            default -> throw new IllegalArgumentException("no cuBLASLt bias of type " + t);
+        };
+    }
+
+    private static void requireDtype(Precision p, String name, Tensor t) {
+        if (t.dtype() != p.dtype()) {
+            throw new IllegalArgumentException(p + " matmul needs " + p.dtype() + " operands, " + name + " is " + t);
+        }
+    }
+
+    private static void requireMatrix(String name, Tensor t, int rows, int cols) {
+        if (t.numel() != (long) rows * cols || t.dim(-1) != cols) {
+            throw new IllegalArgumentException("matmul operand " + name + " " + t + " is not (" + rows + "," + cols + ")");
+        }
+    }
+
+    @Override
+    public void close() {
+        for (MatmulPlan plan : plans.values()) {
+            plan.close();
+        }
+        plans.clear();
+        arena.close();
+    }
+}
