@@ -19,7 +19,7 @@ import org.panatrain.engine.optim.AdamW;
  * long start = ckpt.resume(model, optimizer).map(s -> { reader.seek(s.dataPosition()); return s.step(); }).orElse(0L);
  * for (long step = start + 1; step <= steps; step++) {
  *     ...train one step...
- *     ckpt.afterStep(step, steps, model, optimizer, reader.position(), 0);
+ *     ckpt.afterStep(step, steps, model, optimizer, reader.position(), 0, 0);
  * }
  * }</pre>
  *
@@ -59,14 +59,16 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
     }
 
     /**
-     * Saves when {@code step} is a multiple of {@code every} or the last of {@code totalSteps},
+     * Saves (with the data position, the epoch and the state of the run's random generator; loss
+     * scale 1: no loss scaling yet) when {@code step} is a multiple of {@code every} or the last of {@code totalSteps},
      * then prunes; returns whether it saved.
      */
-    public boolean afterStep(long step, long totalSteps, Gpt2 model, AdamW optimizer, long dataPosition, long epoch) {
+    public boolean afterStep(long step, long totalSteps, Gpt2 model, AdamW optimizer, long dataPosition, long epoch,
+                             long rngState) {
         if (!(step == totalSteps || (every > 0 && step % every == 0))) {
             return false;
         }
-        CheckpointState state = new CheckpointState(step, dataPosition, seed, epoch, seed, 1f, 0, 0, runConfig);
+        CheckpointState state = new CheckpointState(step, dataPosition, seed, epoch, rngState, 1f, 0, 0, runConfig);
         log.accept("checkpoint: saved " + store.save(model, optimizer, state));
         store.prune(keepLast);
         return true;

@@ -50,7 +50,7 @@ class CheckpointScheduleTest {
                 losses.add(step.forwardBackward(inputs, targets, 1f));
                 opt.clipGradNorm(1f);
                 opt.step(schedule.at((int) s - 1));
-                ckpt.afterStep(s, STEPS, model, opt, position, 0);
+                ckpt.afterStep(s, STEPS, model, opt, position, 0, 0);
             }
             finalBits[0] = ModelSnapshot.bits(model);
         }
