@@ -5,7 +5,6 @@ package org.panatrain.engine.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,18 +66,9 @@ class CheckpointKillTest {
                 .isEqualTo(2);
     }
 
-    /** A JVM like this one, on the class path, running SaveCheckpointMain with the pause hook. */
+    /** SaveCheckpointMain in a child JVM, pausing after every file of the save. */
     private Process startSave() throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        String testClasses = Path.of(SaveCheckpointMain.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-                .toString();
-        String classPath = String.join(File.pathSeparator, testClasses, System.getProperty("jdk.module.path", ""),
-                System.getProperty("java.class.path", ""));
-        return new ProcessBuilder(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-D" + CheckpointStore.PAUSE_PROPERTY + "=200", "-cp", classPath,
-                SaveCheckpointMain.class.getName(), root.toString())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        return ChildJvm.start(SaveCheckpointMain.class, List.of("-D" + CheckpointStore.PAUSE_PROPERTY + "=200"),
+                root.toString());
     }
 }
