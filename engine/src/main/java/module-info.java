@@ -2,12 +2,14 @@
 module org.panatrain.engine {
     requires transitive org.panatrain.kernels;
     requires jdk.incubator.vector; // info reports the preferred vector species
+    exports org.panatrain.engine.checkpoint;
+    exports org.panatrain.engine.cli;
+    exports org.panatrain.engine.data;
     exports org.panatrain.engine.graph;
     exports org.panatrain.engine.io;
     exports org.panatrain.engine.model;
     exports org.panatrain.engine.optim;
-    exports org.panatrain.engine.data;
-    exports org.panatrain.engine.train;
+    exports org.panatrain.engine.prepare;
     exports org.panatrain.engine.sample;
-    exports org.panatrain.engine.cli;
+    exports org.panatrain.engine.train;
 }

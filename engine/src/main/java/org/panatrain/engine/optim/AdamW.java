@@ -76,6 +76,17 @@ public final class AdamW implements AutoCloseable {
         return stepCount;
     }
 
+    /**
+     * Sets the number of updates done, as a checkpoint recorded it: a resumed run's bias
+     * corrections continue from there.
+     */
+    public void restoreStepCount(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("step count must not be negative, got " + count);
+        }
+        stepCount = count;
+    }
+
     /** The hyper-parameters. */
     public AdamWConfig config() {
         return config;

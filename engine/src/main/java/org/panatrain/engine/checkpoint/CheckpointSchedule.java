@@ -1,0 +1,76 @@
+// The checkpoint policy of a training loop: resume from the newest complete checkpoint when
+// asked, save every N steps and after the last one, prune to the newest K. The loop hands in
+// the data position (and shuffle/RNG state) with every step; the run config is compared on
+// resume. Leaves out time-based saving and saving on signals (the trainer's Ctrl-C handler calls
+// save directly).
+package org.panatrain.engine.checkpoint;
+
+import java.util.Optional;
+import java.util.SequencedMap;
+import java.util.function.Consumer;
+import org.panatrain.engine.model.Gpt2;
+import org.panatrain.engine.optim.AdamW;
+
+/**
+ * {@code --checkpoint-dir}, {@code --checkpoint-every}, {@code --keep-last}, {@code --resume}.
+ *
+ * <pre>{@code
+ * CheckpointSchedule ckpt = new CheckpointSchedule(store, 100, 3, true, runConfig, seed, System.err::println);
+ * long start = ckpt.resume(model, optimizer).map(s -> { reader.seek(s.dataPosition()); return s.step(); }).orElse(0L);
+ * for (long step = start + 1; step <= steps; step++) {
+ *     ...train one step...
+ *     ckpt.afterStep(step, steps, model, optimizer, reader.position(), 0, 0);
+ * }
+ * }</pre>
+ *
+ * @param store     where the checkpoints go
+ * @param every     save after every this many steps (0: only after the last step)
+ * @param keepLast  committed checkpoints kept
+ * @param resume    restore the newest complete checkpoint, if any, before training
+ * @param runConfig the settings a resumed run must match
+ * @param seed      the shuffle seed recorded with the data position
+ * @param log       one line per save, resume and skipped checkpoint
+ */
+public record CheckpointSchedule(CheckpointStore store, int every, int keepLast, boolean resume,
+                                 SequencedMap<String, String> runConfig, long seed, Consumer<String> log) {
+    public CheckpointSchedule {
+        if (every < 0 || keepLast < 1) {
+            throw new IllegalArgumentException("--checkpoint-every must be >= 0 and --keep-last >= 1");
+        }
+    }
+
+    /**
+     * With {@code resume}: restores the newest complete checkpoint into {@code model} and
+     * {@code optimizer} and returns its state (the loop continues after its step, from its data
+     * position). Empty when not resuming or when there is no checkpoint yet.
+     */
+    public Optional<CheckpointState> resume(Gpt2 model, AdamW optimizer) {
+        if (!resume) {
+            return Optional.empty();
+        }
+        Optional<Checkpoint> found = store.latest(runConfig);
+        if (found.isEmpty()) {
+            log.accept("checkpoint: nothing to resume, starting at step 0");
+            return Optional.empty();
+        }
+        found.get().restore(model, optimizer);
+        log.accept("checkpoint: resumed from " + found.get().directory() + " (step " + found.get().state().step() + ")");
+        return Optional.of(found.get().state());
+    }
+
+    /**
+     * Saves (with the data position, the epoch and the state of the run's random generator; loss
+     * scale 1: no loss scaling yet) when {@code step} is a multiple of {@code every} or the last of {@code totalSteps},
+     * then prunes; returns whether it saved.
+     */
+    public boolean afterStep(long step, long totalSteps, Gpt2 model, AdamW optimizer, long dataPosition, long epoch,
+                             long rngState) {
+        if (!(step == totalSteps || (every > 0 && step % every == 0))) {
+            return false;
+        }
+        CheckpointState state = new CheckpointState(step, dataPosition, seed, epoch, rngState, 1f, 0, 0, runConfig);
+        log.accept("checkpoint: saved " + store.save(model, optimizer, state));
+        store.prune(keepLast);
+        return true;
+    }
+}

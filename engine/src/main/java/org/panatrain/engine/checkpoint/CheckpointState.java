@@ -1,0 +1,131 @@
+// What a checkpoint records besides the tensors: the step, where the data loader is, the RNG,
+// the loss scaler, the run's config (compared on resume) and the format version, as state.json.
+// Leaves out FP8 scaling history (written as an empty object until FP8 training exists) and the
+// checksums (the store adds and checks those, since they describe files, not the run).
+package org.panatrain.engine.checkpoint;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SequencedMap;
+import org.panatrain.engine.io.BadInputException;
+
+/**
+ * The run state of one checkpoint.
+ *
+ * <pre>{@code
+ * CheckpointState state = new CheckpointState(step, position, shuffleSeed, epoch, rngState,
+ *         1f, 0, 0, config);   // config: the settings a resume must match, e.g. "model" -> "gpt2-tiny"
+ * }</pre>
+ *
+ * @param step           optimizer steps done
+ * @param dataPosition   the next token the data loader reads, in its own order
+ * @param shuffleSeed    the seed the data order is shuffled with
+ * @param epoch          passes over the data completed (the shuffle of the current pass derives from it)
+ * @param rngState       the state of the run's random generator (dropout, sampling)
+ * @param lossScale      the loss scaler's current scale (1 without loss scaling)
+ * @param goodSteps      steps since the loss scale last changed
+ * @param skippedSteps   steps skipped for non-finite gradients
+ * @param config         the run's settings; a resume with different settings is refused
+ */
+public record CheckpointState(long step, long dataPosition, long shuffleSeed, long epoch, long rngState,
+                              float lossScale, long goodSteps, long skippedSteps,
+                              SequencedMap<String, String> config) {
+    /** The value of state.json's "format" key. */
+    public static final String FORMAT = "panatrain-checkpoint";
+    /** The layout version this code writes and reads. */
+    public static final long FORMAT_VERSION = 1;
+
+    public CheckpointState {
+        if (step < 0 || dataPosition < 0 || epoch < 0) {
+            throw new IllegalArgumentException("negative step, data position or epoch");
+        }
+        config = new LinkedHashMap<>(config);
+    }
+
+    /** state.json's content, with the given checksums of the tensor files. */
+    Map<String, Object> toJson(Map<String, String> checksums) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("format", FORMAT);
+        json.put("format_version", FORMAT_VERSION);
+        json.put("step", step);
+        json.put("data", ordered("position", dataPosition, "shuffle_seed", shuffleSeed, "epoch", epoch));
+        json.put("rng", ordered("state", rngState));
+        json.put("loss_scaler", ordered("scale", lossScale, "good_steps", goodSteps, "skipped_steps", skippedSteps));
+        json.put("fp8", Map.of());
+        json.put("config", new LinkedHashMap<>(config));
+        json.put("checksums", new LinkedHashMap<>(checksums));
+        return json;
+    }
+
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
+    /**
+     * The state in {@code json} (parsed state.json of {@code file}). A file of another format or
+     * version is a BadInputException: it is refused, not skipped.
+     */
+    static CheckpointState fromJson(Path file, Object json) {
+        Map<?, ?> root = object(file, json, "state");
+        if (!FORMAT.equals(root.get("format"))) {
+            throw new BadInputException(file, "not a Panatrain checkpoint state (format " + root.get("format")
+                    + ", expected " + FORMAT + ")");
+        }
+        long version = integer(file, root, "format_version");
+        if (version != FORMAT_VERSION) {
+            throw new BadInputException(file, "checkpoint format version " + version + " is not the version "
+                    + FORMAT_VERSION + " this Panatrain reads");
+        }
+        Map<?, ?> data = object(file, root.get("data"), "data");
+        Map<?, ?> rng = object(file, root.get("rng"), "rng");
+        Map<?, ?> scaler = object(file, root.get("loss_scaler"), "loss_scaler");
+        Map<?, ?> config = object(file, root.get("config"), "config");
+        SequencedMap<String, String> settings = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : config.entrySet()) {
+            if (!(e.getValue() instanceof String s)) {
+                throw new BadInputException(file, "config value of " + e.getKey() + " is not a string");
+            }
+            settings.put((String) e.getKey(), s);
+        }
+        if (!(scaler.get("scale") instanceof Number scale)) {
+            throw new BadInputException(file, "loss_scaler.scale is not a number");
+        }
+        try {
+            return new CheckpointState(integer(file, root, "step"), integer(file, data, "position"),
+                    integer(file, data, "shuffle_seed"), integer(file, data, "epoch"), integer(file, rng, "state"),
+                    scale.floatValue(), integer(file, scaler, "good_steps"), integer(file, scaler, "skipped_steps"),
+                    settings);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(file, e.getMessage());
+        }
+    }
+
+    /** The checksums map of a parsed state.json: file name -> "sha256:<hex>". */
+    static Map<String, String> checksums(Path file, Object json) {
+        Map<?, ?> sums = object(file, object(file, json, "state").get("checksums"), "checksums");
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : sums.entrySet()) {
+            out.put((String) e.getKey(), String.valueOf(e.getValue()));
+        }
+        return out;
+    }
+
+    private static Map<?, ?> object(Path file, Object value, String what) {
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new BadInputException(file, what + " is missing or not a JSON object");
+        }
+        return map;
+    }
+
+    private static long integer(Path file, Map<?, ?> map, String key) {
+        if (!(map.get(key) instanceof Long v)) {
+            throw new BadInputException(file, key + " is missing or not an integer");
+        }
+        return v;
+    }
+}

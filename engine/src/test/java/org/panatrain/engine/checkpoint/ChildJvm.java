@@ -1,0 +1,29 @@
+// Starting a test's main class in a fresh JVM (same java binary, the test and main classes on the
+// class path): for SIGKILL tests, and for runs whose bits must not depend on how far this JVM's
+// JIT has compiled the CPU kernels.
+package org.panatrain.engine.checkpoint;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+final class ChildJvm {
+    private ChildJvm() {
+    }
+
+    /** Starts {@code main} with the system properties {@code properties} ("-Dk=v") and {@code args}; stdout discarded. */
+    static Process start(Class<?> main, List<String> properties, String... args) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        String testClasses = Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        String classPath = String.join(File.pathSeparator, testClasses, System.getProperty("jdk.module.path", ""),
+                System.getProperty("java.class.path", ""));
+        List<String> command = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(properties);
+        command.addAll(List.of("-cp", classPath, main.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+}

@@ -1,0 +1,68 @@
+// The child process of CheckpointScheduleTest: a tiny training loop with CheckpointSchedule
+// (save every 2 steps, keep 2) that stops after a given step (a crash) or resumes. Writes the
+// losses of the steps it ran and the final bits of weights and moments to a file.
+// Usage: ResumeRunMain CHECKPOINT_DIR INIT_SEED STOP_AFTER RESUME(true|false) OUT_FILE
+package org.panatrain.engine.checkpoint;
+
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import org.panatrain.engine.model.Gpt2;
+import org.panatrain.engine.model.Gpt2Step;
+import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.optim.AdamWConfig;
+import org.panatrain.engine.optim.LrSchedule;
+import org.panatrain.kernels.Kernels;
+import org.panatrain.kernels.cpu.CpuKernels;
+
+public final class ResumeRunMain {
+    static final int STEPS = 6;
+    private static final int[] DATA = new Random(8).ints(2000, 0, TinyRun.CONFIG.vocabSize()).toArray();
+
+    private ResumeRunMain() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path root = Path.of(args[0]);
+        long initSeed = Long.parseLong(args[1]);
+        int stopAfter = Integer.parseInt(args[2]);
+        boolean resume = Boolean.parseBoolean(args[3]);
+        List<Float> losses = new ArrayList<>();
+        LrSchedule schedule = new LrSchedule(1e-2f, 1e-3f, 2, STEPS);
+        CheckpointSchedule ckpt = new CheckpointSchedule(new CheckpointStore(root, System.err::println), 2, 2, resume,
+                TinyRun.runConfig("tiny"), 5, m -> { });
+        int n = TinyRun.B * TinyRun.T;
+        int[] inputs = new int[n];  // (B, T)
+        int[] targets = new int[n]; // (B, T)
+        try (Kernels k = CpuKernels.create(2); Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, initSeed);
+             Gpt2Step step = model.newStep(TinyRun.B, TinyRun.T); AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
+            Optional<CheckpointState> resumed = ckpt.resume(model, opt);
+            long start = resumed.map(CheckpointState::step).orElse(0L);
+            long position = resumed.map(CheckpointState::dataPosition).orElse(0L);
+            for (long s = start + 1; s <= Math.min(STEPS, stopAfter); s++) {
+                System.arraycopy(DATA, (int) position, inputs, 0, n);
+                System.arraycopy(DATA, (int) position + 1, targets, 0, n);
+                position += n;
+                opt.zeroGrad();
+                losses.add(step.forwardBackward(inputs, targets, 1f));
+                opt.clipGradNorm(1f);
+                opt.step(schedule.at((int) s - 1));
+                ckpt.afterStep(s, STEPS, model, opt, position, 0, 0);
+            }
+            try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(Path.of(args[4])))) {
+                out.writeInt(losses.size());
+                for (float loss : losses) {
+                    out.writeInt(Float.floatToRawIntBits(loss));
+                }
+                for (int bits : ModelSnapshot.bits(model)) {
+                    out.writeInt(bits);
+                }
+            }
+        }
+    }
+}
