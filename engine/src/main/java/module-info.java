@@ -5,4 +5,5 @@ module org.panatrain.engine {
     exports org.panatrain.engine.io;
     exports org.panatrain.engine.model;
     exports org.panatrain.engine.optim;
+    exports org.panatrain.engine.precision;
 }
