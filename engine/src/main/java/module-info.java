@@ -9,6 +9,7 @@ module org.panatrain.engine {
     exports org.panatrain.engine.io;
     exports org.panatrain.engine.model;
     exports org.panatrain.engine.optim;
+    exports org.panatrain.engine.precision;
     exports org.panatrain.engine.prepare;
     exports org.panatrain.engine.sample;
     exports org.panatrain.engine.train;

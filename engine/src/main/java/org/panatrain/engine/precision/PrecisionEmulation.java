@@ -1,0 +1,78 @@
+// CPU emulation of the narrow formats: rounding a host FP32 tensor through BF16/FP16/FP8 in place
+// with DType's bit-exact conversions, and the scaled FP8 quantize/dequantize of the FP8 recipe.
+// These are the building blocks that let every precision path run on a machine without a GPU.
+// Leaves out stochastic rounding and the placement of these calls in a training step.
+package org.panatrain.engine.precision;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.panatrain.memory.DType;
+import org.panatrain.memory.FloatFormats;
+import org.panatrain.memory.Tensor;
+
+/**
+ * Rounding of host FP32 tensors, in place.
+ *
+ * <pre>{@code
+ * PrecisionEmulation.round(activation, DType.BF16);          // as if stored in BF16
+ * float amax = PrecisionEmulation.quantizeDequantize(x, DType.FP8_E4M3, scaling.scale());
+ * scaling.update(amax);
+ * }</pre>
+ */
+public final class PrecisionEmulation {
+    private PrecisionEmulation() {
+    }
+
+    /**
+     * Replaces every element of the host FP32 tensor {@code t} by its value after a round trip
+     * through {@code through} (to nearest even, with that format's overflow rule: FP16 and E5M2
+     * to infinity, E4M3 saturating to &plusmn;448, BF16 to infinity).
+     */
+    public static void round(Tensor t, DType through) {
+        requireHostFp32(t);
+        if (!through.isFloat()) {
+            throw new IllegalArgumentException("cannot round through non-float dtype " + through);
+        }
+        if (through == DType.FP32) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment codes = arena.allocate(t.numel() * through.byteSize(), 64);
+            FloatFormats.encode(through, t.data(), codes, t.numel());
+            FloatFormats.decode(through, codes, t.data(), t.numel());
+        }
+    }
+
+    /**
+     * The scaled FP8 cast and its inverse, in place on the host FP32 tensor {@code t}: each x
+     * becomes fp8(sat(x * scale)) * (1/scale), where sat clamps to the format's largest finite
+     * value (CUDA's saturating __NV_SATFINITE conversion; NaN stays NaN). Returns the amax of the
+     * values before the cast, max |x|, NaN if any x is NaN: what the casting kernel reports for
+     * {@link Fp8DelayedScaling#update(float)}.
+     */
+    public static float quantizeDequantize(Tensor t, DType fp8, float scale) {
+        requireHostFp32(t);
+        float max = Fp8DelayedScaling.fp8Max(fp8);
+        long n = t.numel();
+        float amax = 0f;
+        for (long i = 0; i < n; i++) {
+            float x = t.getFloat(i);
+            float magnitude = Math.abs(x);
+            amax = Float.isNaN(magnitude) || Float.isNaN(amax) ? Float.NaN : Math.max(amax, magnitude);
+            float scaled = x * scale;
+            t.setFloat(i, Float.isNaN(scaled) ? scaled : Math.max(-max, Math.min(max, scaled)));
+        }
+        round(t, fp8);
+        float inverse = 1f / scale;
+        for (long i = 0; i < n; i++) {
+            t.setFloat(i, t.getFloat(i) * inverse);
+        }
+        return amax;
+    }
+
+    private static void requireHostFp32(Tensor t) {
+        if (t.dtype() != DType.FP32 || t.location() != Tensor.Location.HOST) {
+            throw new IllegalArgumentException("precision emulation needs a host FP32 tensor, got " + t);
+        }
+    }
+}
