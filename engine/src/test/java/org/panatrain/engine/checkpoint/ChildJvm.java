@@ -1,12 +1,19 @@
-// Starting a test's main class in a fresh JVM (same java binary, the test and main classes on the
-// class path): for SIGKILL tests, and for runs whose bits must not depend on how far this JVM's
+// Starting a test's main class in a fresh JVM (same java binary; on its class path the folders or
+// jars that hold the test classes and Panatrain's modules, found from the classes themselves, so it
+// works under Maven's module path and under a console launcher's own class loader alike): for SIGKILL tests, and for runs whose bits must not depend on how far this JVM's
 // JIT has compiled the CPU kernels.
 package org.panatrain.engine.checkpoint;
 
 import java.io.File;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import org.panatrain.bindings.Cuda;
+import org.panatrain.engine.model.Gpt2;
+import org.panatrain.kernels.Kernels;
+import org.panatrain.memory.Tensor;
 
 final class ChildJvm {
     private ChildJvm() {
@@ -15,9 +22,11 @@ final class ChildJvm {
     /** Starts {@code main} with the system properties {@code properties} ("-Dk=v") and {@code args}; stdout discarded. */
     static Process start(Class<?> main, List<String> properties, String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        String testClasses = Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        String classPath = String.join(File.pathSeparator, testClasses, System.getProperty("jdk.module.path", ""),
-                System.getProperty("java.class.path", ""));
+        Set<String> entries = new LinkedHashSet<>();
+        for (Class<?> c : List.of(main, Gpt2.class, Kernels.class, Tensor.class, Cuda.class)) {
+            entries.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        }
+        String classPath = String.join(File.pathSeparator, entries);
         List<String> command = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED"));
         command.addAll(properties);

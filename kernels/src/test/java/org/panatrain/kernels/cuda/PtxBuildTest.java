@@ -17,9 +17,22 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PtxBuildTest {
 
-    /** The repository root: tests run in the kernels module's folder. */
-    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    /**
+     * The repository root: the nearest folder holding scripts/build-ptx.sh, from the working folder
+     * up (Maven runs tests in the kernels module's folder, the GPU check bundle in the root).
+     */
+    private static final Path ROOT = repositoryRoot();
     private static final Path COMMITTED = ROOT.resolve("kernels/src/main/resources/ptx");
+
+    private static Path repositoryRoot() {
+        Path start = Path.of("").toAbsolutePath();
+        for (Path dir = start; dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("scripts/build-ptx.sh"))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("no scripts/build-ptx.sh in " + start + " or any folder above it");
+    }
 
     @Test
     void committedPtxMatchesSourcesAndAssemblesForSm80AndSm90(@TempDir Path fresh) throws Exception {
