@@ -85,6 +85,12 @@ public final class DeviceArena implements AutoCloseable, MemoryLedger.Entry {
         return MemorySegment.ofAddress(base + offset).reinterpret(bytes, scope, null);
     }
 
+    /** Sets every byte of the arena to zero (cuMemsetD8 on the whole allocation); returns when done. */
+    public void zero() {
+        requireOpen();
+        CudaDriver.check(CudaDriver.cuMemsetD8(base, (byte) 0, capacity()), "cuMemsetD8(" + capacity() + ")");
+    }
+
     /** Forgets every tensor handed out so far; the device memory stays allocated. */
     public void reset() {
         requireOpen();

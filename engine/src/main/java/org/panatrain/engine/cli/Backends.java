@@ -1,6 +1,7 @@
-// Turns --device and --threads into a Kernels backend: cpu; cuda (an error with the reason: CUDA
-// is unavailable, or training on it is not wired into the CLI in this version); or auto (the CPU,
-// with one line saying why CUDA is not used). Shared by every command that runs a model.
+// Turns --device and --threads into a Kernels backend: cpu; cuda (the first GPU, or an error with
+// the reason CUDA is unavailable); or auto (the first GPU when CUDA is available, else the CPU with
+// one line saying why not). Shared by every command that runs a model. Leaves out picking another
+// GPU than the first (multi-GPU comes with NCCL).
 package org.panatrain.engine.cli;
 
 import java.io.PrintStream;
@@ -8,11 +9,12 @@ import java.util.List;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.cpu.CpuKernels;
 import org.panatrain.kernels.cpu.Parallel;
+import org.panatrain.kernels.cuda.CudaKernels;
 
 /** Backend selection for the CLI. */
 final class Backends {
     static final OptionSpec DEVICE = OptionSpec.choice("device", List.of("auto", "cpu", "cuda"),
-            "where to run (default auto: the CPU in this version, with one line saying why not CUDA)");
+            "where to run (default auto: the first GPU if CUDA is available, else the CPU)");
     static final OptionSpec THREADS = OptionSpec.of("threads", OptionSpec.Kind.POSITIVE_INT, "N",
             "CPU threads (default: panatrain.threads, else all processors)");
 
@@ -25,13 +27,15 @@ final class Backends {
         int threads = options.intValue(THREADS.name(), Parallel.defaultThreads());
         if (!device.equals("cpu")) {
             CudaStatus cuda = CudaStatus.probe();
-            String why = cuda.available()
-                    ? "CUDA is available (" + String.join(", ", cuda.devices()) + ") but training on it is not wired into the CLI in this version"
-                    : "CUDA is not available: " + cuda.reason();
-            if (device.equals("cuda")) {
-                throw new IllegalStateException("--device cuda: " + why);
+            if (cuda.available()) {
+                CudaKernels kernels = CudaKernels.create(0);
+                err.println("using " + kernels.name() + " (" + cuda.devices().getFirst() + ")");
+                return kernels;
             }
-            err.println("using the CPU: " + why);
+            if (device.equals("cuda")) {
+                throw new IllegalStateException("--device cuda: CUDA is not available: " + cuda.reason());
+            }
+            err.println("using the CPU: CUDA is not available: " + cuda.reason());
         }
         return CpuKernels.create(threads);
     }
