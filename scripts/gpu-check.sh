@@ -9,7 +9,9 @@
 #                                   network needed) runs every gpu-tagged test, the header conformance
 #                                   test (cublasLt.h of PyTorch's nvidia-cublas), the sticky-error test
 #                                   in a JVM of its own, the GPU tests under compute-sanitizer's
-#                                   memcheck where it is installed, the GPU benchmarks, PyTorch's
+#                                   memcheck and the kernel tests under its racecheck where it is
+#                                   installed, the GPU benchmarks (GEMMs, kernel bandwidth, GPT-2
+#                                   124M training steps in FP32 and TF32), PyTorch's
 #                                   numbers where `import torch` works with CUDA, and prints a short
 #                                   table last. Results also go to $OUT (or .bundle/results).
 # It leaves out multi-GPU checks. Exit status of --run: 0 when every test passed, 1 when one
@@ -116,23 +118,33 @@ run() {
   tail -n 15 "$out/gpu-tests.log"
 
   local cs; cs=$(command -v compute-sanitizer || ls "${CUDA_HOME:-/usr/local/cuda}"/bin/compute-sanitizer 2>/dev/null || true)
-  if [ -n "$cs" ]; then
-    echo "gpu-check: GPU tests under compute-sanitizer memcheck ..."
-    local cs_rc=0
-    timeout 300 "$cs" --tool memcheck --error-exitcode 1 --print-limit 20 \
+  # sanitize TOOL LOG SELECTION...: the GPU tests of SELECTION under compute-sanitizer; prints a verdict
+  sanitize() {
+    local tool=$1 name=$2 rc=0; shift 2
+    timeout 300 "$cs" --tool "$tool" --error-exitcode 1 --print-limit 20 \
       "$java" "${flags[@]}" -jar "$launcher" execute --disable-banner --disable-ansi-colors --details=summary \
-      --class-path "$cp" --scan-class-path "$scan" --include-tag gpu --exclude-tag gpu-fatal \
-      > "$out/memcheck.log" 2>&1 || cs_rc=$?
-    case $cs_rc in
-      0) sanitizer="clean" ;;
-      124) sanitizer="timed out after 300 s" ;;
-      *) sanitizer="errors (exit $cs_rc, see memcheck.log)" ;;
+      --class-path "$cp" "$@" --include-tag gpu --exclude-tag gpu-fatal > "$out/$name.log" 2>&1 || rc=$?
+    case $rc in
+      0) echo "clean" ;;
+      124) echo "timed out after 300 s" ;;
+      *) echo "errors (exit $rc, see $name.log)" ;;
     esac
+  }
+  local racecheck="not installed"
+  if [ -n "$cs" ]; then
+    echo "gpu-check: GPU tests under compute-sanitizer memcheck, kernel tests under racecheck ..."
+    sanitizer=$(sanitize memcheck memcheck --scan-class-path "$scan")
+    racecheck=$(sanitize racecheck racecheck --select-class org.panatrain.kernels.cuda.CudaKernelsGpuTest)
   fi
 
   echo "gpu-check: benchmarks ..."
   "$java" "${flags[@]}" -cp "$bundle/benchmarks.jar" org.panatrain.jmh.GpuCheckReport $quick | tee "$out/report.txt" || true
   "$java" "${flags[@]}" -cp "$bundle/benchmarks.jar" org.panatrain.jmh.KernelBandwidthReport | tee "$out/bandwidth.txt" || true
+  : > "$out/step.txt"   # GPT-2 124M training steps, B=8, T=1024, in FP32 then TF32
+  "$java" "${flags[@]}" -cp "$bundle/benchmarks.jar" org.panatrain.jmh.GpuStepReport gpt2 8 1024 10 \
+    | tee -a "$out/step.txt" || true
+  "$java" "${flags[@]}" -Dpanatrain.tf32=true -cp "$bundle/benchmarks.jar" org.panatrain.jmh.GpuStepReport gpt2 8 1024 10 \
+    | tee -a "$out/step.txt" || true
   "$java" "${flags[@]}" -jar "$bundle/benchmarks.jar" CudaLaunchBenchmark -f 1 -wi 2 -i 3 -w 1s -r 1s \
     -rf csv -rff "$out/jmh-launch.csv" > "$out/jmh-launch.log" 2>&1 || true
   local torch="not installed"
@@ -155,6 +167,7 @@ run() {
     echo "device:        $(sed -n 's/^device //p' "$out/report.txt")"
     echo "tests:         $passed passed, $failed failed, $skipped skipped (containers aborted: $(summary_count "$log" "containers aborted"))"
     echo "memcheck:      $sanitizer"
+    echo "racecheck:     $racecheck (kernel tests)"
     printf '%-16s %-6s %12s %12s %8s\n' "GEMM shape" "dtype" "panatrain" "torch" "ratio"
     local line p s t tt
     while read -r _ p s t; do
@@ -167,6 +180,11 @@ run() {
       tt=$(awk -v s="$s" '$1=="torch_h2d" && $2==s {print $3}' "$out/torch.txt" 2>/dev/null)
       printf '%-16s %-6s %12s %12s   GB/s\n' "H2D $s" "" "${t:--}" "${tt:--}"
     done
+    local op dt gbs frac
+    while read -r _ op dt gbs frac; do
+      printf 'bandwidth %-14s %-5s %9s GB/s %6s of the d2d copy\n' "$op" "$dt" "$gbs" "$frac"
+    done < <(grep '^bandwidth ' "$out/bandwidth.txt" 2>/dev/null)
+    grep '^step ' "$out/step.txt" 2>/dev/null || echo "step:          no result (see $out)"
     echo "FFM downcall:  $(sed -n 's/^downcall_ns //p' "$out/report.txt") ns (cuCtxGetCurrent); launch: $(sed -n 's/^launch_ns //p' "$out/report.txt") ns host time"
     echo "torch:         $torch"
     echo "logs:          $out"
