@@ -9,12 +9,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.panatrain.engine.model.CpuBackend;
 import org.panatrain.engine.model.TestTensors;
-import org.panatrain.kernels.Kernels;
-import org.panatrain.kernels.cpu.CpuKernels;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.HostArena;
 import org.panatrain.memory.Tensor;
@@ -22,17 +20,8 @@ import org.panatrain.memory.Tensor;
 class ExecutorTest {
     static final int N = 3;
     static final int C = 5;
-    static Kernels kernels;
-
-    @BeforeAll
-    static void setUp() {
-        kernels = CpuKernels.create();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        kernels.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     // y = gelu(x @ w) + x, with x (N,C) an activation and w (C,C) a bound parameter; "unused" is
     // touched by no op and gets no memory.
@@ -52,9 +41,9 @@ class ExecutorTest {
             Tensor wt = host.allocate(DType.FP32, C, C);
             float[] wv = values(C * C, 0.3f);
             wt.copyFrom(wv);
-            try (Executor ex = new Executor(g, kernels, Map.of(w, wt))) {
+            try (Executor ex = new Executor(g, CPU.kernels(), Map.of(w, wt))) {
                 float[] xv = values(N * C, 0.7f);
-                TestTensors.write(kernels, ex.tensor(x), xv);
+                TestTensors.write(CPU.kernels(), ex.tensor(x), xv);
                 ex.run(0, g.ops().size());
                 float[] expected = new float[N * C];
                 for (int n = 0; n < N; n++) {
@@ -67,7 +56,7 @@ class ExecutorTest {
                         expected[n * C + o] = (float) (gelu + xv[n * C + o]);
                     }
                 }
-                assertThat(TestTensors.relativeError(TestTensors.read(kernels, ex.tensor(y)), expected)).isLessThanOrEqualTo(1e-6);
+                assertThat(TestTensors.relativeError(TestTensors.read(CPU.kernels(), ex.tensor(y)), expected)).isLessThanOrEqualTo(1e-6);
                 assertThat(ex.tensor(w).data().address()).isEqualTo(wt.data().address());
                 assertThatThrownBy(() -> ex.tensor(unused)).isInstanceOf(IllegalArgumentException.class);
 
@@ -99,17 +88,17 @@ class ExecutorTest {
         TensorSpec x = g.tensor("x", Category.ACTIVATION, DType.FP32, N, C);
         TensorSpec h = g.tensor("h", Category.ACTIVATION, DType.FP32, N, C);
         g.add(new Op.Matmul(h, x, false, w, false, null, false));
-        assertThatThrownBy(() -> new Executor(g, kernels, Map.of()))
+        assertThatThrownBy(() -> new Executor(g, CPU.kernels(), Map.of()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no tensor bound to w");
         try (HostArena host = new HostArena()) {
             Tensor wrong = host.allocate(DType.FP32, C, C + 1);
-            assertThatThrownBy(() -> new Executor(g, kernels, Map.of(w, wrong)))
+            assertThatThrownBy(() -> new Executor(g, CPU.kernels(), Map.of(w, wrong)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot be bound");
             Tensor right = host.allocate(DType.FP32, C, C);
             ArenaLayout sequential = ArenaLayout.sequential(g);
             long[] offsets = sequential.offsets();
             offsets[h.id()] = sequential.bytes();   // past the end of the arena
-            assertThatThrownBy(() -> new Executor(g, kernels, Map.of(w, right), new ArenaLayout(offsets, sequential.bytes())))
+            assertThatThrownBy(() -> new Executor(g, CPU.kernels(), Map.of(w, right), new ArenaLayout(offsets, sequential.bytes())))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("layout places h");
         }
     }

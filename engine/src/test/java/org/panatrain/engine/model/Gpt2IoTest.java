@@ -11,52 +11,40 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.SequencedMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.Safetensors;
 import org.panatrain.engine.io.SafetensorsFile;
-import org.panatrain.kernels.Kernels;
-import org.panatrain.kernels.cpu.CpuKernels;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
 class Gpt2IoTest {
     static final Gpt2Config CFG = new Gpt2Config(2, 2, 8, 6, 13);
-    static Kernels kernels;
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void setUp() {
-        kernels = CpuKernels.create();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        kernels.close();
-    }
 
     @Test
     void saveThenLoadGivesTheSameConfigAndBitIdenticalWeights() {
         Path file = dir.resolve("model.safetensors");
         int[] tokens = {1, 5, 7, 12, 0, 3, 3, 9};
         int[] targets = {5, 7, 12, 0, 3, 3, 9, 2};
-        try (Gpt2 saved = Gpt2.create(CFG, kernels, 42); Gpt2Step s1 = saved.newStep(2, 4)) {
+        try (Gpt2 saved = Gpt2.create(CFG, CPU.kernels(), 42); Gpt2Step s1 = saved.newStep(2, 4)) {
             saved.save(file);
             try (SafetensorsFile f = SafetensorsFile.open(file)) {
                 assertThat(f.metadata()).containsEntry("n_embd", "8").containsEntry("vocab_size", "13");
                 assertThat(f.require("h.1.attn.c_attn.weight", DType.FP32, 8, 24)).isNotNull();
                 assertThat(f.names()).hasSize(ParameterSpec.table(CFG).size());
             }
-            try (Gpt2 loaded = Gpt2.load(file, kernels); Gpt2Step s2 = loaded.newStep(2, 4)) {
+            try (Gpt2 loaded = Gpt2.load(file, CPU.kernels()); Gpt2Step s2 = loaded.newStep(2, 4)) {
                 assertThat(loaded.config()).isEqualTo(CFG);
                 for (Parameter p : saved.parameters()) {
-                    assertThat(TestTensors.read(kernels, loaded.parameter(p.name()).value()))
-                            .as(p.name()).containsExactly(TestTensors.read(kernels, p.value()));
+                    assertThat(TestTensors.read(CPU.kernels(), loaded.parameter(p.name()).value()))
+                            .as(p.name()).containsExactly(TestTensors.read(CPU.kernels(), p.value()));
                 }
                 assertThat(s2.loss(tokens, targets)).isEqualTo(s1.loss(tokens, targets));
             }
@@ -72,9 +60,9 @@ class Gpt2IoTest {
             tensors.forEach((name, t) -> prefixed.put("transformer." + name, t));
             prefixed.put("transformer.h.0.attn.bias", randomTensor(arena, new Random(1), 1, 1, 6, 6)); // HF mask buffer: ignored
             Safetensors.write(file, CFG.toMetadata(), prefixed);
-            try (Gpt2 model = Gpt2.load(file, kernels)) {
+            try (Gpt2 model = Gpt2.load(file, CPU.kernels())) {
                 for (Parameter p : model.parameters()) {
-                    assertThat(TestTensors.read(kernels, p.value())).as(p.name())
+                    assertThat(TestTensors.read(CPU.kernels(), p.value())).as(p.name())
                             .containsExactly(tensors.get(p.name()).toFloatArray());
                 }
             }
@@ -113,7 +101,7 @@ class Gpt2IoTest {
             damage.accept(tensors);
             Safetensors.write(file, metadata, tensors);
         }
-        assertThatThrownBy(() -> Gpt2.load(file, kernels))
+        assertThatThrownBy(() -> Gpt2.load(file, CPU.kernels()))
                 .isInstanceOf(BadInputException.class)
                 .hasMessageStartingWith(file + ": ")
                 .hasMessageContaining(problem)

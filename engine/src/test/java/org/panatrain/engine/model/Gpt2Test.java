@@ -6,33 +6,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.panatrain.kernels.Kernels;
-import org.panatrain.kernels.cpu.CpuKernels;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class Gpt2Test {
     static final Gpt2Config CFG = new Gpt2Config(2, 4, 64, 32, 97);
-    static Kernels kernels;
-
-    @BeforeAll
-    static void setUp() {
-        kernels = CpuKernels.create();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        kernels.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     @Test
     void initialisesLikeNanoGpt() {
-        try (Gpt2 model = Gpt2.create(CFG, kernels, 1337)) {
+        try (Gpt2 model = Gpt2.create(CFG, CPU.kernels(), 1337)) {
             assertThat(model.parameterCount()).isEqualTo(CFG.parameterCount());
             assertThat(model.parameters()).hasSize(2 + 12 * CFG.nLayer() + 2);
             for (Parameter p : model.parameters()) {
-                float[] v = TestTensors.read(kernels, p.value());
+                float[] v = TestTensors.read(CPU.kernels(), p.value());
                 String n = p.name();
                 if (n.contains("ln_")) {
                     assertThat(v).as(n).containsOnly(n.endsWith(".weight") ? 1f : 0f);
@@ -44,11 +32,11 @@ class Gpt2Test {
                     assertThat(mean(v)).as(n).isCloseTo(0, within(std * 0.1));
                 }
             }
-            assertThat(TestTensors.read(kernels, model.gradientBlock())).containsOnly(0f);
+            assertThat(TestTensors.read(CPU.kernels(), model.gradientBlock())).containsOnly(0f);
         }
-        try (Gpt2 a = Gpt2.create(CFG, kernels, 7); Gpt2 b = Gpt2.create(CFG, kernels, 7)) {
-            assertThat(TestTensors.read(kernels, a.parameter("h.1.mlp.c_fc.weight").value()))
-                    .containsExactly(TestTensors.read(kernels, b.parameter("h.1.mlp.c_fc.weight").value()));
+        try (Gpt2 a = Gpt2.create(CFG, CPU.kernels(), 7); Gpt2 b = Gpt2.create(CFG, CPU.kernels(), 7)) {
+            assertThat(TestTensors.read(CPU.kernels(), a.parameter("h.1.mlp.c_fc.weight").value()))
+                    .containsExactly(TestTensors.read(CPU.kernels(), b.parameter("h.1.mlp.c_fc.weight").value()));
         }
     }
 
@@ -70,7 +58,7 @@ class Gpt2Test {
 
     @Test
     void aStepChecksItsArguments() {
-        try (Gpt2 model = Gpt2.create(CFG, kernels, 1)) {
+        try (Gpt2 model = Gpt2.create(CFG, CPU.kernels(), 1)) {
             assertThatThrownBy(() -> model.newStep(1, 33)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("n_positions 32");
             try (Gpt2Step step = model.newStep(1, 4)) {

@@ -7,29 +7,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.panatrain.engine.model.CpuBackend;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Parameter;
 import org.panatrain.engine.model.TestTensors;
-import org.panatrain.kernels.Kernels;
-import org.panatrain.kernels.cpu.CpuKernels;
 
 class AdamWTest {
     static final Gpt2Config TINY = new Gpt2Config(1, 2, 8, 4, 5);
-    static Kernels kernels;
-
-    @BeforeAll
-    static void setUp() {
-        kernels = CpuKernels.create();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        kernels.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     @Test
     void twoStepsFollowPyTorchWithDecayOnMatricesOnly() {
@@ -38,11 +27,11 @@ class AdamWTest {
         Random random = new Random(7);
         Map<String, float[][]> grads = new HashMap<>();     // per parameter: the gradient of step 1, step 2
         Map<String, double[]> expected = new HashMap<>();
-        try (Gpt2 model = Gpt2.create(TINY, kernels, 3); AdamW opt = new AdamW(model, cfg)) {
+        try (Gpt2 model = Gpt2.create(TINY, CPU.kernels(), 3); AdamW opt = new AdamW(model, cfg)) {
             for (Parameter p : model.parameters()) {
                 int n = Math.toIntExact(p.value().numel());
                 float[] value = gaussian(random, n);
-                TestTensors.write(kernels, p.value(), value);
+                TestTensors.write(CPU.kernels(), p.value(), value);
                 float[][] g = {gaussian(random, n), gaussian(random, n)};
                 grads.put(p.name(), g);
                 double[] w = new double[n];
@@ -59,13 +48,13 @@ class AdamWTest {
             }
             for (int t = 0; t < 2; t++) {
                 for (Parameter p : model.parameters()) {
-                    TestTensors.write(kernels, p.grad(), grads.get(p.name())[t]);
+                    TestTensors.write(CPU.kernels(), p.grad(), grads.get(p.name())[t]);
                 }
                 opt.step(lrs[t]);
             }
             assertThat(opt.stepCount()).isEqualTo(2);
             for (Parameter p : model.parameters()) {
-                assertThat(TestTensors.relativeError(TestTensors.read(kernels, p.value()), toFloat(expected.get(p.name()))))
+                assertThat(TestTensors.relativeError(TestTensors.read(CPU.kernels(), p.value()), toFloat(expected.get(p.name()))))
                         .as(p.name()).isLessThanOrEqualTo(1e-6);
             }
         }
@@ -74,7 +63,7 @@ class AdamWTest {
     @Test
     void clipGradNormScalesLikeClipGradNormUnderscoreAndReturnsThePreClipNorm() {
         Random random = new Random(11);
-        try (Gpt2 model = Gpt2.create(TINY, kernels, 3); AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
+        try (Gpt2 model = Gpt2.create(TINY, CPU.kernels(), 3); AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
             int n = Math.toIntExact(model.parameterCount());
             float[] g = gaussian(random, n);
             double sumSq = 0;
@@ -82,9 +71,9 @@ class AdamWTest {
                 sumSq += (double) x * x;
             }
             double norm = Math.sqrt(sumSq);
-            TestTensors.write(kernels, model.gradientBlock(), g);
+            TestTensors.write(CPU.kernels(), model.gradientBlock(), g);
             assertThat((double) opt.clipGradNorm((float) (2 * norm))).isCloseTo(norm, org.assertj.core.data.Percentage.withPercentage(1e-4));
-            assertThat(TestTensors.read(kernels, model.gradientBlock())).containsExactly(g);
+            assertThat(TestTensors.read(CPU.kernels(), model.gradientBlock())).containsExactly(g);
 
             float maxNorm = 1.5f;
             assertThat((double) opt.clipGradNorm(maxNorm)).isCloseTo(norm, org.assertj.core.data.Percentage.withPercentage(1e-4));
@@ -93,10 +82,10 @@ class AdamWTest {
             for (int i = 0; i < n; i++) {
                 clipped[i] = (float) (g[i] * scale);
             }
-            assertThat(TestTensors.relativeError(TestTensors.read(kernels, model.gradientBlock()), clipped))
+            assertThat(TestTensors.relativeError(TestTensors.read(CPU.kernels(), model.gradientBlock()), clipped))
                     .isLessThanOrEqualTo(1e-6);
             opt.zeroGrad();
-            assertThat(TestTensors.read(kernels, model.gradientBlock())).containsOnly(0f);
+            assertThat(TestTensors.read(CPU.kernels(), model.gradientBlock())).containsOnly(0f);
         }
     }
 
