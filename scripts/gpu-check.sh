@@ -152,6 +152,11 @@ run() {
     torch="measured"
     "$java" "${flags[@]}" -cp "$bundle/benchmarks.jar" org.panatrain.jmh.GpuCheckReport --shapes \
       | python3 "$bundle/torch_reference.py" $quick | tee "$out/torch.txt" || torch="failed"
+    local tf
+    for tf in "" --tf32; do
+      python3 "$root/scripts/bench/torch_step_reference.py" --device cuda --model gpt2 --batch 8 --seq 1024 \
+        --steps 10 $tf | tee -a "$out/torch.txt" || torch="failed"
+    done
   fi
 
   # ---- the table -----------------------------------------------------------------------------
@@ -184,7 +189,18 @@ run() {
     while read -r _ op dt gbs frac; do
       printf 'bandwidth %-14s %-5s %9s GB/s %6s of the d2d copy\n' "$op" "$dt" "$gbs" "$frac"
     done < <(grep '^bandwidth ' "$out/bandwidth.txt" 2>/dev/null)
-    grep '^step ' "$out/step.txt" 2>/dev/null || echo "step:          no result (see $out)"
+    local model prec bb tt2 ms tok mfu tstep used planned tmem
+    while read -r _ model prec bb tt2 ms _ tok _ _ mfu; do
+      tstep=$(awk -v m="$model" -v p="$prec" '$1=="torch_step" && $2==m && $3==p {print $8}' "$out/torch.txt" 2>/dev/null)
+      printf 'step %-6s %-5s %s %s %8s ms %9s tok/s  MFU %s  torch %s tok/s\n' "$model" "$prec" "$bb" "$tt2" "$ms" "$tok" \
+        "$mfu" "${tstep:--}"
+    done < <(grep '^step ' "$out/step.txt" 2>/dev/null)
+    while read -r _ model bb tt2 _ used _ planned; do
+      tmem=$(awk -v m="$model" '$1=="torch_memory" && $2==m {print $5; exit}' "$out/torch.txt" 2>/dev/null)
+      printf 'memory %-6s %s %s used %s B, planned %s B, torch max_memory_allocated %s B\n' "$model" "$bb" "$tt2" \
+        "$used" "$planned" "${tmem:--}"
+    done < <(grep '^memory ' "$out/step.txt" 2>/dev/null | head -1)
+    grep -q '^step ' "$out/step.txt" 2>/dev/null || echo "step:          no result (see $out)"
     echo "FFM downcall:  $(sed -n 's/^downcall_ns //p' "$out/report.txt") ns (cuCtxGetCurrent); launch: $(sed -n 's/^launch_ns //p' "$out/report.txt") ns host time"
     echo "torch:         $torch"
     echo "logs:          $out"

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-# Times one PyTorch CPU training step of a GPT-2 family model (nanoGPT layout: tied output head,
-# tanh GELU, pre-layernorm blocks) to put next to Panatrain's TrainStepBenchmark: zero_grad,
+# Times one PyTorch training step of a GPT-2 family model (nanoGPT layout: tied output head,
+# tanh GELU, pre-layernorm blocks) to put next to Panatrain's TrainStepBenchmark (CPU) and
+# GpuStepReport (CUDA, with --device cuda; FP32, or TF32 with --tf32): zero_grad,
 # forward, cross-entropy, backward, clip_grad_norm_(1.0), AdamW step (betas 0.9/0.95, eps 1e-8,
 # weight decay 0.1 on 2+-D tensors only). Leaves out data loading (random tokens), dropout,
 # mixed precision and the Java side.
 #
 # Needs Debian's python3-torch (with libopenblas0-pthread installed):
 #   python3 scripts/bench/torch_step_reference.py --model gpt2-mini --batch 8 --seq 256 --threads 2 [--json out.json]
+# On a GPU machine (the GPU check script runs this):
+#   python3 scripts/bench/torch_step_reference.py --device cuda --model gpt2 --batch 8 --seq 1024 [--tf32]
+# which also prints machine-readable lines: torch_step MODEL PRECISION B=.. T=.. MS ms TOK tok/s, and
+# torch_memory MODEL B=.. T=.. BYTES (torch.cuda.max_memory_allocated over the timed steps).
 import argparse
 import json
 import math
@@ -40,7 +45,7 @@ def build_model(torch, L, NH, C, maxT, V):
             q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
             q, k, v = (t.view(B, T, NH, C // NH).transpose(1, 2) for t in (q, k, v))  # (B, NH, T, HS)
             att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(C // NH))  # (B, NH, T, T)
-            mask = torch.ones(T, T, dtype=torch.bool).tril()
+            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
             att = F.softmax(att.masked_fill(~mask, float("-inf")), dim=-1)
             y = (att @ v).transpose(1, 2).reshape(B, T, C)
             x = x + self.c_proj(y)
@@ -56,7 +61,7 @@ def build_model(torch, L, NH, C, maxT, V):
 
         def forward(self, idx, targets):  # idx, targets (B, T)
             T = idx.shape[1]
-            x = self.wte(idx) + self.wpe(torch.arange(T))
+            x = self.wte(idx) + self.wpe(torch.arange(T, device=idx.device))
             for block in self.h:
                 x = block(x)
             logits = self.ln_f(x) @ self.wte.weight.T  # (B, T, V), head tied to wte
@@ -73,13 +78,15 @@ def build_model(torch, L, NH, C, maxT, V):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="PyTorch CPU GPT-2 training step time")
+    ap = argparse.ArgumentParser(description="PyTorch GPT-2 training step time")
     ap.add_argument("--model", default="gpt2-mini", choices=sorted(PRESETS))
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--tf32", action="store_true", help="on CUDA: let FP32 matmuls use TF32 tensor cores")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -89,12 +96,14 @@ def main():
     torch.manual_seed(0)
 
     L, NH, C, maxT, V = PRESETS[args.model]
-    model = build_model(torch, L, NH, C, maxT, V)
+    cuda = args.device == "cuda"
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    model = build_model(torch, L, NH, C, maxT, V).to(args.device)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=3e-4, betas=(0.9, 0.95), eps=1e-8)
-    tokens = torch.randint(0, V, (args.batch, args.seq + 1))
+    tokens = torch.randint(0, V, (args.batch, args.seq + 1)).to(args.device)
     inputs, targets = tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
 
     def step():
@@ -107,11 +116,13 @@ def main():
 
     for _ in range(args.warmup):
         step()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     times = []
     cpu0 = time.process_time()
     for _ in range(args.steps):
         t0 = time.perf_counter()
-        loss = step()
+        loss = step()   # loss.item() waits for the step's GPU work
         times.append(time.perf_counter() - t0)
     cpu_per_step = (time.process_time() - cpu0) / args.steps   # all threads' CPU time, spin-waits included
     times.sort()
@@ -123,6 +134,12 @@ def main():
     print(f"{args.model} B={args.batch} T={args.seq} threads={args.threads}: median step {median * 1000:.1f} ms "
           f"(min {times[0] * 1000:.1f} ms, {cpu_per_step:.2f} CPU-s per step), {result['tokens_per_second']:.0f} tokens/s, "
           f"last loss {loss:.4f}")
+    if cuda:
+        precision = "tf32" if args.tf32 else "fp32"
+        result["max_memory_allocated"] = torch.cuda.max_memory_allocated()
+        print(f"torch_step {args.model} {precision} B={args.batch} T={args.seq} {median * 1000:.1f} ms "
+              f"{result['tokens_per_second']:.0f} tok/s")
+        print(f"torch_memory {args.model} B={args.batch} T={args.seq} {result['max_memory_allocated']}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
