@@ -1,5 +1,6 @@
 // Time to plan the arena of a training step: the real GPT-2 XL training graph (48 layers, B=8,
-// T=1024; lifetimes read from the graph, then placed), and a stress set of 50,000 random
+// T=1024; lifetimes read from the graph, then placed), the whole of what `panatrain plan` does for
+// it (graph built, recompute scheduled, arena planned), and a stress set of 50,000 random
 // lifetimes over 20,000 ops (far more buffers, and more overlap, than any GPT-2 step has).
 // Single-threaded.
 package org.panatrain.jmh;
@@ -19,7 +20,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.panatrain.engine.graph.ArenaPlan;
+import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.model.Gpt2Config;
+import org.panatrain.engine.model.Gpt2MemoryPlan;
 import org.panatrain.engine.model.Gpt2TrainingGraph;
 import org.panatrain.memory.BufferLifetime;
 import org.panatrain.memory.MemoryPlan;
@@ -52,6 +55,13 @@ public class MemoryPlannerBenchmark {
     @Benchmark
     public ArenaPlan gpt2XlTrainingStep() {
         return gpt2Xl.arenaPlan();
+    }
+
+    /** `panatrain plan --model gpt2-xl --batch 8 --seq 1024 --recompute selective`: graph, schedule and plan. */
+    @Benchmark
+    public Gpt2MemoryPlan gpt2XlSelectivePlan() {
+        return Gpt2MemoryPlan.uniform(Gpt2Config.named("gpt2-xl"), Gpt2MemoryPlan.FP32, 8, 1024, RecomputePolicy.SELECTIVE,
+                Long.MAX_VALUE);
     }
 
     @Benchmark

@@ -22,7 +22,7 @@ public final class Main {
     static final OptionSpec DEBUG = OptionSpec.flag("debug", "print stack traces of errors");
 
     private static final List<Command> COMMANDS = List.of(
-            new TrainCommand(), new EvalCommand(), new SampleCommand(), new InfoCommand());
+            new TrainCommand(), new EvalCommand(), new SampleCommand(), new PlanCommand(), new InfoCommand());
 
     private Main() {
     }

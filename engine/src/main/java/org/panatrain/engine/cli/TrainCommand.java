@@ -14,6 +14,7 @@ import org.panatrain.engine.data.ExactMatch;
 import org.panatrain.engine.io.Json;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
+import org.panatrain.engine.model.Gpt2MemoryPlan;
 import org.panatrain.engine.train.ArithmeticTask;
 import org.panatrain.engine.train.MetricsWriter;
 import org.panatrain.engine.train.StepReport;
@@ -67,7 +68,8 @@ final class TrainCommand implements Command {
     public List<OptionSpec> options() {
         return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, INIT, DataChoice.DATA, DataChoice.VAL_DATA,
                 Backends.DEVICE, Backends.THREADS, BATCH, SEQ, GRAD_ACCUM, STEPS, LR, MIN_LR, WARMUP, WEIGHT_DECAY,
-                CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, LOG_EVERY, SAVE, METRICS, JSON);
+                CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, LOG_EVERY, RecomputeChoice.RECOMPUTE, RecomputeChoice.MEMORY_BUDGET,
+                SAVE, METRICS, JSON);
     }
 
     @Override
@@ -77,6 +79,7 @@ final class TrainCommand implements Command {
         }
         Gpt2Config modelConfig = o.has(INIT.name()) ? null : ModelChoice.resolve(o);
         TrainConfig config = trainConfig(o);
+        RecomputeChoice.Request recompute = RecomputeChoice.of(o);
         try (Kernels kernels = Backends.open(o, err);
              Gpt2 model = o.has(INIT.name())
                      ? Gpt2.load(InputFiles.existing(o.path(INIT.name()).orElseThrow()), kernels)
@@ -85,6 +88,10 @@ final class TrainCommand implements Command {
             if (config.seq() > cfg.nPositions()) {
                 throw new UsageException("--seq " + config.seq() + " is longer than the model's n_positions " + cfg.nPositions());
             }
+            Gpt2MemoryPlan plan = recompute.plan(cfg, Gpt2MemoryPlan.FP32, config.microBatch(), config.seq());
+            if (!plan.fits()) {
+                throw new UsageException("--memory-budget: " + plan.advice());
+            }
             try (DataChoice data = DataChoice.open(o, cfg.vocabSize(), config.tokensPerStep() * config.steps(), config.seed());
                  MetricsWriter metrics = o.path(METRICS.name()).map(MetricsWriter::new).orElse(null)) {
                 DataChoice.requireBatch(data.train(), config.microBatch(), config.seq());
@@ -92,8 +99,12 @@ final class TrainCommand implements Command {
                     DataChoice.requireBatch(data.validation(), config.microBatch(), config.seq());
                 }
                 printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null);
+                if (plan.schedule().recomputeFlops() > 0) {
+                    err.printf("recompute: %s, %.1f%% more FLOPs than the model's%n", PlanCommand.perLayer(plan.policies()),
+                            100 * plan.recomputeFlopsFraction());
+                }
                 int logEvery = o.intValue(LOG_EVERY.name(), Math.max(1, config.steps() / 20));
-                TrainResult result = Trainer.train(model, config, data.train(), data.validation(), report -> {
+                TrainResult result = Trainer.train(model, config, plan.policies(), data.train(), data.validation(), report -> {
                     progress(err, report, logEvery, config.tokensPerStep());
                     if (metrics != null) {
                         metrics.onStep(report);
@@ -109,7 +120,7 @@ final class TrainCommand implements Command {
                     err.println("saved the weights to " + save);
                 }
                 if (o.flag(JSON.name())) {
-                    out.println(Json.write(json(result, kernels, accuracy)));
+                    out.println(Json.write(json(result, kernels, accuracy, plan, config.gradAccum())));
                 }
             }
         }
@@ -167,7 +178,8 @@ final class TrainCommand implements Command {
         return r;
     }
 
-    private static Map<String, Object> json(TrainResult r, Kernels kernels, ExactMatch.Result accuracy) {
+    private static Map<String, Object> json(TrainResult r, Kernels kernels, ExactMatch.Result accuracy, Gpt2MemoryPlan plan,
+                                            int gradAccum) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("steps", r.steps());
         m.put("loss", MetricsWriter.finiteOrNull(r.loss()));
@@ -181,6 +193,8 @@ final class TrainCommand implements Command {
         }
         m.put("precision", "fp32");
         m.put("seconds", r.seconds());
+        m.put("model_flops_per_step", plan.schedule().modelFlops() * gradAccum);          // MFU counts these
+        m.put("recompute_flops_per_step", plan.schedule().recomputeFlops() * gradAccum);  // HFU counts these too
         if (accuracy != null) {
             m.put("test_accuracy", accuracy.accuracy());
         }

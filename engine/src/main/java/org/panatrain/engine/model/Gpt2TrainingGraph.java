@@ -5,19 +5,23 @@
 package org.panatrain.engine.model;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.panatrain.engine.graph.ArenaPlan;
 import org.panatrain.engine.graph.Autograd;
 import org.panatrain.engine.graph.Category;
 import org.panatrain.engine.graph.Graph;
+import org.panatrain.engine.graph.GraphDTypes;
 import org.panatrain.engine.graph.Op;
 import org.panatrain.engine.graph.RecomputeBlock;
 import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.graph.TensorSpec;
+import org.panatrain.engine.precision.PrecisionPolicy;
 import org.panatrain.memory.DType;
 
 /**
@@ -107,6 +111,21 @@ public record Gpt2TrainingGraph(Graph graph, Map<String, TensorSpec> parameters,
     public Gpt2TrainingGraph scheduled(Scheduler.Schedule schedule) {
         return new Gpt2TrainingGraph(schedule.graph(), parameters, gradients, tokens, targets, logits, losses, lossOp,
                 scaleSlot);
+    }
+
+    /**
+     * This graph with every tensor in the dtype {@code precision} stores it in (see
+     * {@link GraphDTypes}), for planning a mixed-precision step (fp32 and tf32: the same dtypes).
+     */
+    public Gpt2TrainingGraph stored(PrecisionPolicy precision) {
+        Graph typed = GraphDTypes.retype(graph, precision);
+        UnaryOperator<TensorSpec> f = s -> typed.tensors().get(s.id());
+        Map<String, TensorSpec> params = new LinkedHashMap<>();
+        parameters.forEach((name, s) -> params.put(name, f.apply(s)));
+        Map<TensorSpec, TensorSpec> grads = new HashMap<>();
+        gradients.forEach((s, g) -> grads.put(f.apply(s), f.apply(g)));
+        return new Gpt2TrainingGraph(typed, Map.copyOf(params), Map.copyOf(grads), f.apply(tokens), f.apply(targets),
+                f.apply(logits), f.apply(losses), lossOp, scaleSlot);
     }
 
     /** The tensors the host writes before a run or reads after one. */

@@ -5,7 +5,10 @@
 // Leaves out checkpoints, mixed precision and the loss scaler (later issues).
 package org.panatrain.engine.train;
 
+import java.util.List;
 import org.panatrain.engine.data.TokenSource;
+import org.panatrain.engine.graph.RecomputePolicy;
+import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Step;
 import org.panatrain.engine.optim.AdamW;
@@ -37,6 +40,13 @@ public final class Trainer {
      */
     public static TrainResult train(Gpt2 model, TrainConfig config, TokenSource train, TokenSource validation,
                                     Listener listener) {
+        return train(model, config, Scheduler.uniform(RecomputePolicy.NONE, model.config().nLayer()), train, validation,
+                listener);
+    }
+
+    /** {@link #train} with layer l's activations recomputed by {@code recompute.get(l)} (same results on the CPU). */
+    public static TrainResult train(Gpt2 model, TrainConfig config, List<RecomputePolicy> recompute, TokenSource train,
+                                    TokenSource validation, Listener listener) {
         int B = config.microBatch();
         int T = config.seq();
         BatchReader reader = new BatchReader(train, B, T);
@@ -49,7 +59,7 @@ public final class Trainer {
         float loss = Float.NaN;
         double valLoss = Double.NaN;
         long peakBytes;
-        try (Gpt2Step step = model.newStep(B, T);
+        try (Gpt2Step step = model.newStep(B, T, recompute);
              AdamW optimizer = new AdamW(model, AdamWConfig.defaults().withWeightDecay(config.weightDecay()))) {
             peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
             for (int s = 0; s < config.steps(); s++) {

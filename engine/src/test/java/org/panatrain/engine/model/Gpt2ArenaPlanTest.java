@@ -5,6 +5,7 @@
 package org.panatrain.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.panatrain.engine.model.Gpt2MemoryPlan.FP32;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ class Gpt2ArenaPlanTest {
             int T = Math.min(1024, cfg.nPositions());
             for (int B : new int[] {1, 4, 8}) {
                 for (RecomputePolicy policy : RecomputePolicy.values()) {
-                    MemoryPlan plan = Gpt2MemoryPlan.uniform(cfg, B, T, policy, Long.MAX_VALUE).arena().memory();
+                    MemoryPlan plan = Gpt2MemoryPlan.uniform(cfg, FP32, B, T, policy, Long.MAX_VALUE).arena().memory();
                     report.add(String.format("%s B=%d T=%d %s: peak %d, lower bound %d, ratio %.4f", preset.getKey(), B,
                             T, policy, plan.peakBytes(), plan.lowerBoundBytes(), plan.ratio()));
                     assertThat(plan.ratio()).as(report.getLast()).isLessThanOrEqualTo(1.05);
