@@ -1,6 +1,6 @@
 // Starting a test's main class in a fresh JVM (same java binary, the test and main classes on the
 // class path): for SIGKILL tests, and for runs whose bits must not depend on how far this JVM's
-// JIT has compiled the CPU kernels.
+// JIT has compiled the CPU kernels (also the CLI's resume test, running Main).
 package org.panatrain.engine.checkpoint;
 
 import java.io.File;
@@ -8,15 +8,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-final class ChildJvm {
+public final class ChildJvm {
     private ChildJvm() {
     }
 
     /** Starts {@code main} with the system properties {@code properties} ("-Dk=v") and {@code args}; stdout discarded. */
-    static Process start(Class<?> main, List<String> properties, String... args) throws Exception {
+    public static Process start(Class<?> main, List<String> properties, String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        String testClasses = Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        String classPath = String.join(File.pathSeparator, testClasses, System.getProperty("jdk.module.path", ""),
+        String classPath = String.join(File.pathSeparator, location(main), location(ChildJvm.class),
+                System.getProperty("jdk.module.path", ""),
                 System.getProperty("java.class.path", ""));
         List<String> command = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED"));
@@ -25,5 +25,10 @@ final class ChildJvm {
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /** The class folder or jar {@code c} was loaded from. */
+    private static String location(Class<?> c) throws Exception {
+        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     }
 }
