@@ -29,8 +29,8 @@ record DataChoice(TokenSource train, TokenSource validation, TokenSource test, A
                   String description, List<TokenShard> shards) implements AutoCloseable {
     static final String BUILTIN = "builtin";
     static final String SYNTHETIC = "synthetic";
-    static final OptionSpec DATA = OptionSpec.of("data", OptionSpec.Kind.TEXT, "FILE|DIR|builtin|synthetic",
-            "llm.c token shard, a folder made by `prepare`, the built-in addition corpus (default) or random tokens");
+    static final OptionSpec DATA = OptionSpec.of("data", OptionSpec.Kind.TEXT, "SOURCE",
+            "FILE (llm.c token shard), DIR (a folder made by `prepare`), builtin (the addition corpus, default) or synthetic (random tokens)");
     static final OptionSpec VAL_DATA = OptionSpec.of("val-data", OptionSpec.Kind.TEXT, "FILE",
             "validation token shard (default: a prepared folder's val split; the test problems with --data builtin)");
     static final OptionSpec TEST_DATA = OptionSpec.of("test-data", OptionSpec.Kind.TEXT, "FILE",

@@ -138,10 +138,14 @@ final class TrainCommand implements Command {
                     err.printf("stopped early at step %d: %d validation losses in a row without a new best%n",
                             result.steps(), o.intValue(PATIENCE.name(), 0));
                 }
-                err.printf("done: %d steps in %s, loss %.4f%s%s, %.0f tokens/s%n", result.steps(), clock(result.seconds()),
-                        result.loss(), Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
-                        Double.isNaN(result.testLoss()) ? "" : String.format(", test_loss %.4f", result.testLoss()),
-                        result.tokensPerSecond());
+                String test = Double.isNaN(result.testLoss()) ? "" : String.format(", test_loss %.4f", result.testLoss());
+                if (Double.isNaN(result.tokensPerSecond())) { // resumed from a checkpoint of a finished run
+                    err.printf("done: nothing left to train at step %d%s%n", result.steps(), test);
+                } else {
+                    err.printf("done: %d steps in %s, loss %.4f%s%s, %.0f tokens/s%n", result.steps(), clock(result.seconds()),
+                            result.loss(), Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
+                            test, result.tokensPerSecond());
+                }
                 ExactMatch.Result accuracy = data.corpus() == null ? null : reportAccuracy(err, model, data.corpus());
                 if (o.has(SAVE.name())) {
                     Path save = o.path(SAVE.name()).orElseThrow();
