@@ -1,8 +1,8 @@
 // The checkpoint policy of a training loop: resume from the newest complete checkpoint when
-// asked, save every N steps and after the last one, prune to the newest K. The loop hands in
-// the data position (and shuffle/RNG state) with every step; the run config is compared on
-// resume. Leaves out time-based saving and saving on signals (the trainer's Ctrl-C handler calls
-// save directly).
+// asked, save every N steps and after the last one (or the step a run stops early at), prune to
+// the newest K. The loop hands in its position (data, shuffle/RNG state, early-stopping record)
+// with every step; the run config is compared on resume. Leaves out time-based saving and saving
+// on signals (a Ctrl-C handler would call save directly).
 package org.panatrain.engine.checkpoint;
 
 import java.util.Optional;
@@ -16,10 +16,10 @@ import org.panatrain.engine.optim.AdamW;
  *
  * <pre>{@code
  * CheckpointSchedule ckpt = new CheckpointSchedule(store, 100, 3, true, runConfig, seed, System.err::println);
- * long start = ckpt.resume(model, optimizer).map(s -> { reader.seek(s.dataPosition()); return s.step(); }).orElse(0L);
+ * long start = ckpt.resume(model, optimizer).map(s -> { reader.seek(s.dataPosition(), s.epoch()); return s.step(); }).orElse(0L);
  * for (long step = start + 1; step <= steps; step++) {
  *     ...train one step...
- *     ckpt.afterStep(step, steps, model, optimizer, reader.position(), 0, 0);
+ *     ckpt.afterStep(step, steps, model, optimizer, new CheckpointSchedule.Position(reader.position(), 0, 0, Double.NaN, 0));
  * }
  * }</pre>
  *
@@ -33,6 +33,18 @@ import org.panatrain.engine.optim.AdamW;
  */
 public record CheckpointSchedule(CheckpointStore store, int every, int keepLast, boolean resume,
                                  SequencedMap<String, String> runConfig, long seed, Consumer<String> log) {
+    /**
+     * Where a run is, besides its tensors: what a resume needs to continue exactly.
+     *
+     * @param dataPosition   the next token the data loader reads
+     * @param epoch          passes over the data completed
+     * @param rngState       the state of the run's random generator
+     * @param bestValLoss    the lowest validation loss so far, or NaN
+     * @param evalsSinceBest validation evaluations since the best one
+     */
+    public record Position(long dataPosition, long epoch, long rngState, double bestValLoss, long evalsSinceBest) {
+    }
+
     public CheckpointSchedule {
         if (every < 0 || keepLast < 1) {
             throw new IllegalArgumentException("--checkpoint-every must be >= 0 and --keep-last >= 1");
@@ -59,18 +71,22 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
     }
 
     /**
-     * Saves (with the data position, the epoch and the state of the run's random generator; loss
-     * scale 1: no loss scaling yet) when {@code step} is a multiple of {@code every} or the last of {@code totalSteps},
+     * Saves when {@code step} is a multiple of {@code every} or the last of {@code totalSteps},
      * then prunes; returns whether it saved.
      */
-    public boolean afterStep(long step, long totalSteps, Gpt2 model, AdamW optimizer, long dataPosition, long epoch,
-                             long rngState) {
+    public boolean afterStep(long step, long totalSteps, Gpt2 model, AdamW optimizer, Position position) {
         if (!(step == totalSteps || (every > 0 && step % every == 0))) {
             return false;
         }
-        CheckpointState state = new CheckpointState(step, dataPosition, seed, epoch, rngState, 1f, 0, 0, runConfig);
+        save(step, model, optimizer, position);
+        return true;
+    }
+
+    /** Saves the checkpoint of {@code step} now (loss scale 1: no loss scaling yet), then prunes. */
+    public void save(long step, Gpt2 model, AdamW optimizer, Position p) {
+        CheckpointState state = new CheckpointState(step, p.dataPosition(), seed, p.epoch(), p.rngState(), 1f, 0, 0,
+                p.bestValLoss(), p.evalsSinceBest(), runConfig);
         log.accept("checkpoint: saved " + store.save(model, optimizer, state));
         store.prune(keepLast);
-        return true;
     }
 }

@@ -1,5 +1,6 @@
 // What a checkpoint records besides the tensors: the step, where the data loader is, the RNG,
-// the loss scaler, the run's config (compared on resume) and the format version, as state.json.
+// the loss scaler, the early-stopping record (best validation loss, evaluations since), the
+// run's config (compared on resume) and the format version, as state.json.
 // Leaves out FP8 scaling history (written as an empty object until FP8 training exists) and the
 // checksums (the store adds and checks those, since they describe files, not the run).
 package org.panatrain.engine.checkpoint;
@@ -15,7 +16,7 @@ import org.panatrain.engine.io.BadInputException;
  *
  * <pre>{@code
  * CheckpointState state = new CheckpointState(step, position, shuffleSeed, epoch, rngState,
- *         1f, 0, 0, config);   // config: the settings a resume must match, e.g. "model" -> "gpt2-tiny"
+ *         1f, 0, 0, Double.NaN, 0, config);   // config: the settings a resume must match, e.g. "model" -> "gpt2-tiny"
  * }</pre>
  *
  * @param step           optimizer steps done
@@ -26,19 +27,21 @@ import org.panatrain.engine.io.BadInputException;
  * @param lossScale      the loss scaler's current scale (1 without loss scaling)
  * @param goodSteps      steps since the loss scale last changed
  * @param skippedSteps   steps skipped for non-finite gradients
+ * @param bestValLoss    the lowest validation loss so far (NaN before the first evaluation)
+ * @param evalsSinceBest validation evaluations since the best one (early stopping's patience count)
  * @param config         the run's settings; a resume with different settings is refused
  */
 public record CheckpointState(long step, long dataPosition, long shuffleSeed, long epoch, long rngState,
-                              float lossScale, long goodSteps, long skippedSteps,
-                              SequencedMap<String, String> config) {
+                              float lossScale, long goodSteps, long skippedSteps, double bestValLoss,
+                              long evalsSinceBest, SequencedMap<String, String> config) {
     /** The value of state.json's "format" key. */
     public static final String FORMAT = "panatrain-checkpoint";
     /** The layout version this code writes and reads. */
     public static final long FORMAT_VERSION = 1;
 
     public CheckpointState {
-        if (step < 0 || dataPosition < 0 || epoch < 0) {
-            throw new IllegalArgumentException("negative step, data position or epoch");
+        if (step < 0 || dataPosition < 0 || epoch < 0 || evalsSinceBest < 0) {
+            throw new IllegalArgumentException("negative step, data position, epoch or evaluation count");
         }
         config = new LinkedHashMap<>(config);
     }
@@ -52,6 +55,8 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
         json.put("data", ordered("position", dataPosition, "shuffle_seed", shuffleSeed, "epoch", epoch));
         json.put("rng", ordered("state", rngState));
         json.put("loss_scaler", ordered("scale", lossScale, "good_steps", goodSteps, "skipped_steps", skippedSteps));
+        json.put("early_stopping", ordered("best_val_loss", Double.isNaN(bestValLoss) ? null : bestValLoss,
+                "evals_since_best", evalsSinceBest));
         json.put("fp8", Map.of());
         json.put("config", new LinkedHashMap<>(config));
         json.put("checksums", new LinkedHashMap<>(checksums));
@@ -84,6 +89,7 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
         Map<?, ?> data = object(file, root.get("data"), "data");
         Map<?, ?> rng = object(file, root.get("rng"), "rng");
         Map<?, ?> scaler = object(file, root.get("loss_scaler"), "loss_scaler");
+        Map<?, ?> early = object(file, root.get("early_stopping"), "early_stopping");
         Map<?, ?> config = object(file, root.get("config"), "config");
         SequencedMap<String, String> settings = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : config.entrySet()) {
@@ -95,10 +101,15 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
         if (!(scaler.get("scale") instanceof Number scale)) {
             throw new BadInputException(file, "loss_scaler.scale is not a number");
         }
+        Object best = early.get("best_val_loss");
+        if (best != null && !(best instanceof Number)) {
+            throw new BadInputException(file, "early_stopping.best_val_loss is neither a number nor null");
+        }
         try {
             return new CheckpointState(integer(file, root, "step"), integer(file, data, "position"),
                     integer(file, data, "shuffle_seed"), integer(file, data, "epoch"), integer(file, rng, "state"),
                     scale.floatValue(), integer(file, scaler, "good_steps"), integer(file, scaler, "skipped_steps"),
+                    best == null ? Double.NaN : ((Number) best).doubleValue(), integer(file, early, "evals_since_best"),
                     settings);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(file, e.getMessage());

@@ -17,6 +17,11 @@ interface Command {
     /** The options it takes, in help order; --help and --debug are added by Main. */
     List<OptionSpec> options();
 
+    /** How help names the operands it takes after the options ("INPUT..."); empty: none. */
+    default String operands() {
+        return "";
+    }
+
     /**
      * Runs the command. Results go to {@code out} (with --json: one JSON object as the last
      * line), progress and human summaries to {@code err}.

@@ -1,33 +1,40 @@
 // The token data of a command: --data builtin (the generated addition corpus, with its held-out
-// test problems as validation data), synthetic (random tokens, for speed), or an llm.c token
-// shard; --val-data an optional validation shard. Owns the shards it opens.
+// test problems as validation data), synthetic (random tokens, for speed), an llm.c token shard,
+// or a folder written by `prepare` (its train/val/test splits); --val-data and --test-data
+// optional validation and test shards (they replace a prepared folder's). Owns the shards it opens.
 package org.panatrain.engine.cli;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.panatrain.engine.data.ArithmeticCorpus;
+import org.panatrain.engine.data.ConcatenatedTokens;
 import org.panatrain.engine.data.SyntheticTokens;
 import org.panatrain.engine.data.TokenSource;
+import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.TokenShard;
+import org.panatrain.engine.prepare.PreparedFolder;
 
 /**
  * Training (and validation) tokens chosen on the command line.
  *
  * @param train       training tokens
  * @param validation  validation tokens, or null
+ * @param test        test tokens, evaluated once after training, or null
  * @param corpus      the built-in corpus when --data builtin (for test accuracy), else null
  * @param description one line for the start of a run
  * @param shards      the shard files opened for it, closed by {@link #close()}
  */
-record DataChoice(TokenSource train, TokenSource validation, ArithmeticCorpus corpus, String description,
-                  List<TokenShard> shards) implements AutoCloseable {
+record DataChoice(TokenSource train, TokenSource validation, TokenSource test, ArithmeticCorpus corpus,
+                  String description, List<TokenShard> shards) implements AutoCloseable {
     static final String BUILTIN = "builtin";
     static final String SYNTHETIC = "synthetic";
-    static final OptionSpec DATA = OptionSpec.of("data", OptionSpec.Kind.TEXT, "FILE|builtin|synthetic",
-            "llm.c token shard, the built-in addition corpus (default) or random tokens");
+    static final OptionSpec DATA = OptionSpec.of("data", OptionSpec.Kind.TEXT, "SOURCE",
+            "FILE (llm.c token shard), DIR (a folder made by `prepare`), builtin (the addition corpus, default) or synthetic (random tokens)");
     static final OptionSpec VAL_DATA = OptionSpec.of("val-data", OptionSpec.Kind.TEXT, "FILE",
-            "validation token shard (default: the test problems with --data builtin, else none)");
+            "validation token shard (default: a prepared folder's val split; the test problems with --data builtin)");
+    static final OptionSpec TEST_DATA = OptionSpec.of("test-data", OptionSpec.Kind.TEXT, "FILE",
+            "test token shard, evaluated once after training (default: a prepared folder's test split, else none)");
     /** The built-in corpus is generated up to this many tokens; longer runs wrap around. */
     private static final long MAX_BUILTIN_TOKENS = 8L << 20;
 
@@ -48,28 +55,55 @@ record DataChoice(TokenSource train, TokenSource validation, ArithmeticCorpus co
     private static DataChoice open(ParsedOptions options, int V, long trainTokens, long seed, List<TokenShard> shards) {
         String data = options.text(DATA.name(), BUILTIN);
         TokenSource validation = options.path(VAL_DATA.name()).map(p -> shard(p, V, shards)).orElse(null);
+        TokenSource test = options.path(TEST_DATA.name()).map(p -> shard(p, V, shards)).orElse(null);
         switch (data) {
             case BUILTIN -> {
                 requireByteVocabulary(V);
                 ArithmeticCorpus corpus = ArithmeticCorpus.standard();
                 int[] tokens = corpus.trainTokens(Math.min(trainTokens + 1, MAX_BUILTIN_TOKENS), seed);
                 TokenSource val = validation != null ? validation : TokenSource.of(corpus.testTokens(), "built-in test split");
-                return new DataChoice(TokenSource.of(tokens, "built-in corpus"), val, corpus,
+                return new DataChoice(TokenSource.of(tokens, "built-in corpus"), val, test, corpus,
                         describe(corpus), shards);
             }
             case SYNTHETIC -> {
-                return new DataChoice(new SyntheticTokens(V, seed, 1L << 40), validation, null,
+                return new DataChoice(new SyntheticTokens(V, seed, 1L << 40), validation, test, null,
                         "data: synthetic (uniformly random tokens; nothing to learn)", shards);
             }
             default -> {
-                TokenSource train = shard(Path.of(data), V, shards);
-                return new DataChoice(train, validation, null, "data: " + data + " (" + train.length() + " tokens)",
-                        shards);
+                Path path = Path.of(data);
+                if (PreparedFolder.isPrepared(path)) {
+                    PreparedFolder folder = PreparedFolder.read(path);
+                    TokenSource train = split(folder, "train", V, shards);
+                    if (train == null) {
+                        throw new BadInputException(path, "the prepared train split is empty");
+                    }
+                    TokenSource val = validation != null ? validation : split(folder, "val", V, shards);
+                    TokenSource tst = test != null ? test : split(folder, "test", V, shards);
+                    return new DataChoice(train, val, tst, null, "data: " + data + " (prepared: train " + train.length()
+                            + " tokens" + tokens(", val ", val) + tokens(", test ", tst) + ")", shards);
+                }
+                TokenSource train = shard(path, V, shards);
+                return new DataChoice(train, validation, test, null,
+                        "data: " + data + " (" + train.length() + " tokens)", shards);
             }
         }
     }
 
-    /** The test split of the built-in corpus or a shard, for `eval`. */
+    /** The shards of a prepared folder's split as one source, or null when the split is empty. */
+    private static TokenSource split(PreparedFolder folder, String split, int V, List<TokenShard> shards) {
+        if (folder.vocabSize() > V) {
+            throw new BadInputException(folder.directory(), "was prepared with the " + folder.tokenizer()
+                    + " tokenizer (vocab_size " + folder.vocabSize() + "), more than the model's vocab_size " + V);
+        }
+        List<TokenSource> parts = folder.shards(split).stream().map(f -> shard(f, V, shards)).toList();
+        return parts.isEmpty() ? null : ConcatenatedTokens.of(parts, folder.directory().resolve(split).toString());
+    }
+
+    private static String tokens(String label, TokenSource source) {
+        return source == null ? label + "none" : label + source.length() + " tokens";
+    }
+
+    /** The test split of the built-in corpus or of a prepared folder, or a shard, for `eval`. */
     static DataChoice forEval(ParsedOptions options, int V) {
         String data = options.text(DATA.name(), BUILTIN);
         List<TokenShard> shards = new ArrayList<>();
@@ -77,13 +111,23 @@ record DataChoice(TokenSource train, TokenSource validation, ArithmeticCorpus co
             requireByteVocabulary(V);
             ArithmeticCorpus corpus = ArithmeticCorpus.standard();
             TokenSource test = TokenSource.of(corpus.testTokens(), "built-in test split");
-            return new DataChoice(test, null, corpus, "data: the built-in corpus's test split", shards);
+            return new DataChoice(test, null, null, corpus, "data: the built-in corpus's test split", shards);
         }
         if (data.equals(SYNTHETIC)) {
             throw new UsageException("--data synthetic has nothing to evaluate; give a token shard or builtin");
         }
-        TokenSource test = shard(Path.of(data), V, shards);
-        return new DataChoice(test, null, null, "data: " + data, shards);
+        Path path = Path.of(data);
+        try {
+            TokenSource test = PreparedFolder.isPrepared(path) ? split(PreparedFolder.read(path), "test", V, shards)
+                    : shard(path, V, shards);
+            if (test == null) {
+                throw new BadInputException(path, "the prepared test split is empty");
+            }
+            return new DataChoice(test, null, null, null, "data: " + test.name(), shards);
+        } catch (RuntimeException e) {
+            shards.forEach(TokenShard::close);
+            throw e;
+        }
     }
 
     /** Throws a BadInputException naming the file when a source cannot fill one B x T batch. */

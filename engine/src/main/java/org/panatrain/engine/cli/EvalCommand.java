@@ -18,8 +18,8 @@ import org.panatrain.kernels.Kernels;
 /** The eval command. */
 final class EvalCommand implements Command {
     static final OptionSpec WEIGHTS = OptionSpec.of("weights", OptionSpec.Kind.TEXT, "FILE", "safetensors weights (required)");
-    static final OptionSpec DATA = OptionSpec.of("data", OptionSpec.Kind.TEXT, "FILE|builtin",
-            "llm.c token shard, or the built-in corpus's test split (default)");
+    static final OptionSpec DATA = OptionSpec.of("data", OptionSpec.Kind.TEXT, "FILE|DIR|builtin",
+            "llm.c token shard, the test split of a folder made by `prepare`, or the built-in corpus's test split (default)");
     static final OptionSpec BATCH = OptionSpec.of("batch", OptionSpec.Kind.POSITIVE_INT, "B", "sequences per batch (default 8)");
     static final OptionSpec SEQ = OptionSpec.of("seq", OptionSpec.Kind.POSITIVE_INT, "T",
             "tokens per sequence (default min(64, n_positions))");

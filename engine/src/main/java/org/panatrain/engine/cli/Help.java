@@ -26,7 +26,8 @@ final class Help {
 
     static String command(Command c, List<OptionSpec> options) {
         StringBuilder sb = new StringBuilder();
-        sb.append("usage: panatrain ").append(c.name()).append(" [options]\n\n");
+        sb.append("usage: panatrain ").append(c.name()).append(" [options]")
+                .append(c.operands().isEmpty() ? "" : " " + c.operands()).append("\n\n");
         sb.append(c.summary()).append("\n\noptions:\n");
         for (OptionSpec o : options) {
             String left = "--" + o.name() + (o.valueName().isEmpty() ? "" : " " + o.valueName());

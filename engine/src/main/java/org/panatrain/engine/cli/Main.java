@@ -22,7 +22,8 @@ public final class Main {
     static final OptionSpec DEBUG = OptionSpec.flag("debug", "print stack traces of errors");
 
     private static final List<Command> COMMANDS = List.of(
-            new TrainCommand(), new EvalCommand(), new SampleCommand(), new PlanCommand(), new InfoCommand());
+            new TrainCommand(), new EvalCommand(), new SampleCommand(), new PrepareCommand(), new ExportCommand(),
+            new PlanCommand(), new InfoCommand());
 
     private Main() {
     }
@@ -57,7 +58,7 @@ public final class Main {
         boolean debug = rest.contains("--debug");
         String prefix = "panatrain " + name + ": ";
         try {
-            command.run(ParsedOptions.parse(rest, options), out, err);
+            command.run(ParsedOptions.parse(rest, options, !command.operands().isEmpty()), out, err);
             return 0;
         } catch (UsageException e) {
             err.println(prefix + e.getMessage());

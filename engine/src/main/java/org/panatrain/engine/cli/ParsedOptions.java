@@ -1,9 +1,11 @@
 // The options of one command line after parsing: a map from option name to its (already
-// validated) text, with typed getters that fall back to a default when the option is absent.
+// validated) text, with typed getters that fall back to a default when the option is absent,
+// and the operands (arguments that are not options) of a command that takes them.
 // Parsing itself is in parse(): "--name value", "--name=value" and flags, by hand.
 package org.panatrain.engine.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,9 +22,11 @@ import java.util.Optional;
  */
 public final class ParsedOptions {
     private final Map<String, String> values;
+    private final List<String> operands;
 
-    private ParsedOptions(Map<String, String> values) {
+    private ParsedOptions(Map<String, String> values, List<String> operands) {
         this.values = values;
+        this.operands = List.copyOf(operands);
     }
 
     /**
@@ -31,13 +35,26 @@ public final class ParsedOptions {
      * or a value of the wrong kind.
      */
     public static ParsedOptions parse(List<String> args, List<OptionSpec> specs) {
+        return parse(args, specs, false);
+    }
+
+    /**
+     * {@link #parse(List, List)}, where {@code operands} allows arguments that are not options
+     * (input files: {@code prepare a.txt b/ --out data}); they are kept in order.
+     */
+    public static ParsedOptions parse(List<String> args, List<OptionSpec> specs, boolean operands) {
         Map<String, OptionSpec> byName = new LinkedHashMap<>();
         for (OptionSpec s : specs) {
             byName.put(s.name(), s);
         }
         Map<String, String> values = new LinkedHashMap<>();
+        List<String> found = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
+            if (operands && !arg.startsWith("--")) {
+                found.add(arg);
+                continue;
+            }
             if (!arg.startsWith("--") || arg.length() == 2) {
                 throw new UsageException("unexpected argument '" + arg + "' (options look like --name value)");
             }
@@ -67,7 +84,12 @@ public final class ParsedOptions {
             spec.validate(value);
             values.put(name, value);
         }
-        return new ParsedOptions(values);
+        return new ParsedOptions(values, found);
+    }
+
+    /** The arguments that are not options, in order (empty unless parsed with operands allowed). */
+    public List<String> operands() {
+        return operands;
     }
 
     public boolean has(String name) {
@@ -103,6 +125,11 @@ public final class ParsedOptions {
     public float floatValue(String name, float fallback) {
         String v = values.get(name);
         return v == null ? fallback : Float.parseFloat(v);
+    }
+
+    public double doubleValue(String name, double fallback) {
+        String v = values.get(name);
+        return v == null ? fallback : Double.parseDouble(v);
     }
 
     /** The value of a required option, or a UsageException saying it is missing. */

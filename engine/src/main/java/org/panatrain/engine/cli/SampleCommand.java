@@ -1,5 +1,6 @@
 // `panatrain sample`: continues a prompt with a trained model and prints prompt + continuation
-// on stdout. Byte-level tokens only (GPT-2's BPE tokenizer is not part of this version).
+// on stdout; the model comes from --weights or from a checkpoint (--checkpoint DIR [--step N]).
+// Byte-level tokens only (GPT-2's BPE tokenizer is not part of this version).
 package org.panatrain.engine.cli;
 
 import java.io.PrintStream;
@@ -29,17 +30,21 @@ final class SampleCommand implements Command {
 
     @Override
     public String summary() {
-        return "continue a prompt with --weights (byte-level tokens)";
+        return "continue a prompt with --weights or --checkpoint (byte-level tokens)";
     }
 
     @Override
     public List<OptionSpec> options() {
-        return List.of(WEIGHTS, PROMPT, TOKENS, TEMPERATURE, TOP_K, SEED, Backends.DEVICE, Backends.THREADS);
+        return List.of(WEIGHTS, ExportCommand.CHECKPOINT, ExportCommand.STEP, PROMPT, TOKENS, TEMPERATURE, TOP_K, SEED, Backends.DEVICE, Backends.THREADS);
     }
 
     @Override
     public void run(ParsedOptions o, PrintStream out, PrintStream err) {
-        Path weights = InputFiles.existing(Path.of(o.required(WEIGHTS.name())));
+        if (o.has(WEIGHTS.name()) == o.has(ExportCommand.CHECKPOINT.name())) {
+            throw new UsageException("give --weights FILE or --checkpoint DIR");
+        }
+        Path weights = o.has(WEIGHTS.name()) ? InputFiles.existing(Path.of(o.required(WEIGHTS.name())))
+                : ExportCommand.find(o, err).modelFile();
         ByteTokenizer tokenizer = new ByteTokenizer();
         int[] prompt = tokenizer.encode(o.text(PROMPT.name(), "12+34="));
         if (prompt.length == 0) {

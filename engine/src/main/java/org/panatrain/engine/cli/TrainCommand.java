@@ -1,7 +1,8 @@
 // `panatrain train`: builds or loads a model, trains it with the Trainer on the chosen data and
 // device, prints progress on stderr, and ends with a summary (on the built-in corpus: sample
 // completions and the test exact-match accuracy); --json puts the results on stdout as one line.
-// Leaves out checkpoints and resuming (a later issue): --save writes the final weights only.
+// --checkpoint-dir saves crash-safe checkpoints (every N steps, keeping the last K) that --resume
+// continues from; --epochs, --patience and --test-data shape the run (the Trainer does the work).
 package org.panatrain.engine.cli;
 
 import java.io.PrintStream;
@@ -9,14 +10,18 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.panatrain.engine.checkpoint.CheckpointSchedule;
+import org.panatrain.engine.checkpoint.CheckpointStore;
 import org.panatrain.engine.data.ArithmeticCorpus;
 import org.panatrain.engine.data.ExactMatch;
+import org.panatrain.engine.data.TokenSource;
 import org.panatrain.engine.io.Json;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2MemoryPlan;
 import org.panatrain.engine.train.ArithmeticTask;
 import org.panatrain.engine.train.MetricsWriter;
+import org.panatrain.engine.train.RunControl;
 import org.panatrain.engine.train.StepReport;
 import org.panatrain.engine.train.TrainConfig;
 import org.panatrain.engine.train.TrainResult;
@@ -53,6 +58,19 @@ final class TrainCommand implements Command {
     static final OptionSpec METRICS = OptionSpec.of("metrics", OptionSpec.Kind.TEXT, "FILE",
             "write one JSON object per step (JSON Lines)");
     static final OptionSpec JSON = OptionSpec.flag("json", "print the results as one JSON object on stdout");
+    static final OptionSpec EPOCHS = OptionSpec.of("epochs", OptionSpec.Kind.POSITIVE_INT, "N",
+            "instead of --steps: N passes over the training shard(s) (an epoch = batches per pass / grad-accum steps)");
+    static final OptionSpec PATIENCE = OptionSpec.of("patience", OptionSpec.Kind.NON_NEGATIVE_INT, "N",
+            "stop after N validation losses in a row without a new best; 0 = never (default 0)");
+    static final OptionSpec CHECKPOINT_DIR = OptionSpec.of("checkpoint-dir", OptionSpec.Kind.TEXT, "DIR",
+            "save crash-safe checkpoints (weights, optimizer, step, data position) under DIR/step-NNNNNNNN");
+    static final OptionSpec CHECKPOINT_EVERY = OptionSpec.of("checkpoint-every", OptionSpec.Kind.NON_NEGATIVE_INT, "N",
+            "checkpoint every N steps and after the last; 0 = only after the last (default steps/10)");
+    static final OptionSpec KEEP_LAST = OptionSpec.of("keep-last", OptionSpec.Kind.POSITIVE_INT, "K",
+            "checkpoints kept, newest first (default 3)");
+    static final OptionSpec RESUME = OptionSpec.flag("resume",
+            "continue from the newest complete checkpoint in --checkpoint-dir (none yet: start at step 0)");
+    private static final int DEFAULT_KEEP_LAST = 3;
 
     @Override
     public String name() {
@@ -67,9 +85,10 @@ final class TrainCommand implements Command {
     @Override
     public List<OptionSpec> options() {
         return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, INIT, DataChoice.DATA, DataChoice.VAL_DATA,
-                Backends.DEVICE, Backends.THREADS, BATCH, SEQ, GRAD_ACCUM, STEPS, LR, MIN_LR, WARMUP, WEIGHT_DECAY,
-                CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, LOG_EVERY, RecomputeChoice.RECOMPUTE, RecomputeChoice.MEMORY_BUDGET,
-                SAVE, METRICS, JSON);
+                DataChoice.TEST_DATA, Backends.DEVICE, Backends.THREADS, BATCH, SEQ, GRAD_ACCUM, STEPS, EPOCHS, LR,
+                MIN_LR, WARMUP, WEIGHT_DECAY, CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, PATIENCE, LOG_EVERY,
+                RecomputeChoice.RECOMPUTE, RecomputeChoice.MEMORY_BUDGET, SAVE, METRICS,
+                CHECKPOINT_DIR, CHECKPOINT_EVERY, KEEP_LAST, RESUME, JSON);
     }
 
     @Override
@@ -77,42 +96,68 @@ final class TrainCommand implements Command {
         if (o.has(INIT.name()) && (o.has(ModelChoice.MODEL.name()) || o.has(ModelChoice.CONFIG.name()))) {
             throw new UsageException("--init takes the model's config from the weights; drop --model/--config");
         }
+        requireConsistentRunOptions(o);
         Gpt2Config modelConfig = o.has(INIT.name()) ? null : ModelChoice.resolve(o);
-        TrainConfig config = trainConfig(o);
+        TrainConfig requested = trainConfig(o, o.intValue(STEPS.name(), D.steps()));
         RecomputeChoice.Request recompute = RecomputeChoice.of(o);
         try (Kernels kernels = Backends.open(o, err);
              Gpt2 model = o.has(INIT.name())
                      ? Gpt2.load(InputFiles.existing(o.path(INIT.name()).orElseThrow()), kernels)
-                     : Gpt2.create(modelConfig, kernels, config.seed())) {
+                     : Gpt2.create(modelConfig, kernels, requested.seed())) {
             Gpt2Config cfg = model.config();
-            if (config.seq() > cfg.nPositions()) {
-                throw new UsageException("--seq " + config.seq() + " is longer than the model's n_positions " + cfg.nPositions());
+            if (requested.seq() > cfg.nPositions()) {
+                throw new UsageException("--seq " + requested.seq() + " is longer than the model's n_positions " + cfg.nPositions());
             }
-            Gpt2MemoryPlan plan = recompute.plan(cfg, Gpt2MemoryPlan.FP32, config.microBatch(), config.seq());
+            Gpt2MemoryPlan plan = recompute.plan(cfg, Gpt2MemoryPlan.FP32, requested.microBatch(), requested.seq());
             if (!plan.fits()) {
                 throw new UsageException("--memory-budget: " + plan.advice());
             }
-            try (DataChoice data = DataChoice.open(o, cfg.vocabSize(), config.tokensPerStep() * config.steps(), config.seed());
-                 MetricsWriter metrics = o.path(METRICS.name()).map(MetricsWriter::new).orElse(null)) {
-                DataChoice.requireBatch(data.train(), config.microBatch(), config.seq());
-                if (data.validation() != null) {
-                    DataChoice.requireBatch(data.validation(), config.microBatch(), config.seq());
+            try (DataChoice data = DataChoice.open(o, cfg.vocabSize(), requested.tokensPerStep() * requested.steps(),
+                    requested.seed());
+                 MetricsWriter metrics = o.path(METRICS.name()).map(f -> new MetricsWriter(f, o.flag(RESUME.name())))
+                         .orElse(null)) {
+                DataChoice.requireBatch(data.train(), requested.microBatch(), requested.seq());
+                TrainConfig config = o.has(EPOCHS.name()) ? withEpochs(o, data.train(), requested) : requested;
+                for (TokenSource eval : new TokenSource[] {data.validation(), data.test()}) {
+                    if (eval != null) {
+                        DataChoice.requireBatch(eval, config.microBatch(), config.seq());
+                    }
                 }
+                if (o.intValue(PATIENCE.name(), 0) > 0 && data.validation() == null) {
+                    throw new UsageException("--patience needs validation data (--val-data, or a prepared folder's val split)");
+                }
+                CheckpointSchedule checkpoints = o.path(CHECKPOINT_DIR.name()).map(dir -> new CheckpointSchedule(
+                        new CheckpointStore(dir, err::println),
+                        o.intValue(CHECKPOINT_EVERY.name(), Math.max(1, config.steps() / 10)),
+                        o.intValue(KEEP_LAST.name(), DEFAULT_KEEP_LAST), o.flag(RESUME.name()),
+                        Trainer.checkpointSettings(model, config, data.train()), config.seed(), err::println))
+                        .orElse(null);
                 printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null);
                 if (plan.schedule().recomputeFlops() > 0) {
                     err.printf("recompute: %s, %.1f%% more FLOPs than the model's%n", PlanCommand.perLayer(plan.policies()),
                             100 * plan.recomputeFlopsFraction());
                 }
                 int logEvery = o.intValue(LOG_EVERY.name(), Math.max(1, config.steps() / 20));
-                TrainResult result = Trainer.train(model, config, plan.policies(), data.train(), data.validation(), report -> {
+                RunControl control = new RunControl(o.intValue(PATIENCE.name(), 0), data.test(), checkpoints,
+                        plan.policies());
+                TrainResult result = Trainer.train(model, config, data.train(), data.validation(), control, report -> {
                     progress(err, report, logEvery, config.tokensPerStep());
                     if (metrics != null) {
                         metrics.onStep(report);
                     }
                 });
-                err.printf("done: %d steps in %s, loss %.4f%s, %.0f tokens/s%n", result.steps(), clock(result.seconds()),
-                        result.loss(), Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
-                        result.tokensPerSecond());
+                if (result.stoppedEarly()) {
+                    err.printf("stopped early at step %d: %d validation losses in a row without a new best%n",
+                            result.steps(), o.intValue(PATIENCE.name(), 0));
+                }
+                String test = Double.isNaN(result.testLoss()) ? "" : String.format(", test_loss %.4f", result.testLoss());
+                if (Double.isNaN(result.tokensPerSecond())) { // resumed from a checkpoint of a finished run
+                    err.printf("done: nothing left to train at step %d%s%n", result.steps(), test);
+                } else {
+                    err.printf("done: %d steps in %s, loss %.4f%s%s, %.0f tokens/s%n", result.steps(), clock(result.seconds()),
+                            result.loss(), Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
+                            test, result.tokensPerSecond());
+                }
                 ExactMatch.Result accuracy = data.corpus() == null ? null : reportAccuracy(err, model, data.corpus());
                 if (o.has(SAVE.name())) {
                     Path save = o.path(SAVE.name()).orElseThrow();
@@ -126,8 +171,38 @@ final class TrainCommand implements Command {
         }
     }
 
-    private static TrainConfig trainConfig(ParsedOptions o) {
-        int steps = o.intValue(STEPS.name(), D.steps());
+    /** Options that only make sense together, checked before anything is built. */
+    private static void requireConsistentRunOptions(ParsedOptions o) {
+        if (o.has(EPOCHS.name())) {
+            if (o.has(STEPS.name())) {
+                throw new UsageException("give --steps or --epochs, not both");
+            }
+            String data = o.text(DataChoice.DATA.name(), DataChoice.BUILTIN);
+            if (data.equals(DataChoice.BUILTIN) || data.equals(DataChoice.SYNTHETIC)) {
+                throw new UsageException("--epochs counts passes over a token shard or prepared folder; with --data "
+                        + data + " give --steps");
+            }
+        }
+        if (!o.has(CHECKPOINT_DIR.name())) {
+            for (OptionSpec needsDir : List.of(CHECKPOINT_EVERY, KEEP_LAST, RESUME)) {
+                if (o.has(needsDir.name())) {
+                    throw new UsageException("--" + needsDir.name() + " needs --checkpoint-dir");
+                }
+            }
+        }
+    }
+
+    /** {@code c} with the steps of --epochs passes over {@code train}. */
+    private static TrainConfig withEpochs(ParsedOptions o, TokenSource train, TrainConfig c) {
+        long batchesPerPass = (train.length() - 1) / ((long) c.microBatch() * c.seq());
+        long steps = Math.max(1, batchesPerPass / c.gradAccum()) * o.intValue(EPOCHS.name(), 1);
+        if (steps > Integer.MAX_VALUE) {
+            throw new UsageException("--epochs " + o.intValue(EPOCHS.name(), 1) + " is " + steps + " steps, too many");
+        }
+        return trainConfig(o, (int) steps);
+    }
+
+    private static TrainConfig trainConfig(ParsedOptions o, int steps) {
         float lr = o.floatValue(LR.name(), D.lr());
         try {
             return new TrainConfig(o.intValue(BATCH.name(), D.microBatch()), o.intValue(SEQ.name(), D.seq()),
@@ -184,6 +259,8 @@ final class TrainCommand implements Command {
         m.put("steps", r.steps());
         m.put("loss", MetricsWriter.finiteOrNull(r.loss()));
         m.put("val_loss", MetricsWriter.finiteOrNull(r.valLoss()));
+        m.put("test_loss", MetricsWriter.finiteOrNull(r.testLoss()));
+        m.put("stopped_early", r.stoppedEarly());
         m.put("tokens_per_second", Math.round(r.tokensPerSecond()));
         m.put("mfu", null); // only defined against a GPU's peak rate
         m.put("peak_bytes", r.peakBytes());

@@ -1,7 +1,8 @@
 // Reads training batches as DESIGN.md fixes them: a batch of B x T takes B*T+1 consecutive tokens
 // at the current position; inputs are the first B*T, targets the same shifted by one; the position
-// then advances by B*T and wraps to 0 when fewer than B*T+1 tokens are left. Leaves out shuffling
-// (a corpus is shuffled when it is made) and sharding across processes.
+// then advances by B*T and wraps to 0 when fewer than B*T+1 tokens are left (one epoch done).
+// A resumed run puts the reader back where its checkpoint says. Leaves out shuffling (a corpus is
+// shuffled when it is made) and sharding across processes.
 package org.panatrain.engine.train;
 
 import org.panatrain.engine.data.TokenSource;
@@ -21,6 +22,7 @@ public final class BatchReader {
     private final int T;
     private final int[] window; // (B*T + 1)
     private long position;
+    private long epoch;
 
     public BatchReader(TokenSource source, int B, int T) {
         this.source = source;
@@ -47,10 +49,26 @@ public final class BatchReader {
         return position;
     }
 
+    /** Passes over the source completed (wraps to the start so far). */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Continues from {@code position} in epoch {@code epoch}, as recorded by {@link #position()} and {@link #epoch()}. */
+    public void seek(long newPosition, long newEpoch) {
+        if (newPosition < 0 || newPosition > source.length() || newEpoch < 0) {
+            throw new IllegalArgumentException("position " + newPosition + " / epoch " + newEpoch + " is outside "
+                    + source.name() + " (" + source.length() + " tokens)");
+        }
+        position = newPosition;
+        epoch = newEpoch;
+    }
+
     /** Fills inputs (B*T) and targets (B*T) with the next batch and advances. */
     public void next(int[] inputs, int[] targets) {
         if (position + window.length > source.length()) {
             position = 0;
+            epoch++;
         }
         source.read(position, window);
         System.arraycopy(window, 0, inputs, 0, window.length - 1);

@@ -1,6 +1,7 @@
 // `--metrics FILE`: one JSON object per optimizer step (JSON Lines) with step, loss, lr,
 // tokens_per_second, grad_norm, elapsed_s, and val_loss on the steps that measured one.
-// Each line is flushed so that a file can be followed while training runs.
+// Each line is flushed so that a file can be followed while training runs. A resumed run appends
+// (steps after its checkpoint that the interrupted run had logged then appear twice).
 package org.panatrain.engine.train;
 
 import java.io.BufferedWriter;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.panatrain.engine.io.Json;
@@ -26,9 +28,16 @@ public final class MetricsWriter implements Trainer.Listener, AutoCloseable {
     private final BufferedWriter writer;
 
     public MetricsWriter(Path file) {
+        this(file, false);
+    }
+
+    /** A writer that appends to {@code file} when {@code append} (a resumed run), else replaces it. */
+    public MetricsWriter(Path file, boolean append) {
         this.file = file;
         try {
-            this.writer = Files.newBufferedWriter(file);
+            this.writer = append
+                    ? Files.newBufferedWriter(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)
+                    : Files.newBufferedWriter(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

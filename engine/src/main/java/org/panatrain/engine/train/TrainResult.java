@@ -2,13 +2,15 @@
 package org.panatrain.engine.train;
 
 /**
- * @param steps           optimizer steps run
- * @param loss            mean training loss of the last step
+ * @param steps           the step the run ended at (a resumed run counts the steps before it too)
+ * @param loss            mean training loss of the last step (NaN when a resumed run had no step left)
  * @param valLoss         the last validation loss, or NaN when there was no validation data
- * @param tokensPerSecond training tokens divided by training time (validation excluded)
+ * @param testLoss        the test split's loss after training, or NaN when there was none
+ * @param tokensPerSecond training tokens divided by training time (validation excluded), of the steps run here
  * @param seconds         training time (validation excluded)
  * @param peakBytes       bytes the run holds on its device: weights, gradients, AdamW state, activations
+ * @param stoppedEarly    whether early stopping ended the run before its last step
  */
-public record TrainResult(int steps, float loss, double valLoss, double tokensPerSecond, double seconds,
-                          long peakBytes) {
+public record TrainResult(int steps, float loss, double valLoss, double testLoss, double tokensPerSecond,
+                          double seconds, long peakBytes, boolean stoppedEarly) {
 }

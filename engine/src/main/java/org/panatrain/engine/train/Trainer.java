@@ -1,11 +1,19 @@
 // The training loop: per optimizer step, zero the gradients, run gradAccum micro-batches of
 // B x T (each weighted 1/gradAccum, so micro-batch x accum = one global batch), clip by global
 // norm, take an AdamW step at the scheduled learning rate; every evalEvery steps (and after the
-// last) a validation loss. Reports every step to a listener (progress lines, metrics files).
-// Leaves out checkpoints, mixed precision and the loss scaler (later issues).
+// last) a validation loss, with early stopping after `patience` evaluations without a new best.
+// Reports every step to a listener (progress lines, metrics files), then saves a checkpoint when
+// the schedule says so; a resumed run restores weights, moments, step, data position and the
+// early-stopping record, and continues as if never stopped. The test split is evaluated once at
+// the end. Leaves out mixed precision, the loss scaler and dropout (so the RNG state saved is 0).
 package org.panatrain.engine.train;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
+import java.util.SequencedMap;
+import org.panatrain.engine.checkpoint.CheckpointSchedule;
+import org.panatrain.engine.checkpoint.CheckpointState;
 import org.panatrain.engine.data.TokenSource;
 import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.graph.Scheduler;
@@ -21,6 +29,10 @@ import org.panatrain.engine.optim.LrSchedule;
  * <pre>{@code
  * TrainResult r = Trainer.train(model, config, trainTokens, valTokens, report ->
  *         System.err.println(report.step() + " " + report.loss()));
+ * // with early stopping, a test split and checkpoints:
+ * var checkpoints = new CheckpointSchedule(new CheckpointStore(dir, log), 100, 3, true,
+ *         Trainer.checkpointSettings(model, config, trainTokens), config.seed(), log);
+ * r = Trainer.train(model, config, trainTokens, valTokens, new RunControl(3, testTokens, checkpoints, null), listener);
  * }</pre>
  */
 public final class Trainer {
@@ -40,13 +52,22 @@ public final class Trainer {
      */
     public static TrainResult train(Gpt2 model, TrainConfig config, TokenSource train, TokenSource validation,
                                     Listener listener) {
-        return train(model, config, Scheduler.uniform(RecomputePolicy.NONE, model.config().nLayer()), train, validation,
-                listener);
+        return train(model, config, train, validation, RunControl.NONE, listener);
     }
 
-    /** {@link #train} with layer l's activations recomputed by {@code recompute.get(l)} (same results on the CPU). */
-    public static TrainResult train(Gpt2 model, TrainConfig config, List<RecomputePolicy> recompute, TokenSource train,
-                                    TokenSource validation, Listener listener) {
+    /**
+     * {@link #train(Gpt2, TrainConfig, TokenSource, TokenSource, Listener)} with early stopping,
+     * a test split, checkpoints and recompute as {@code control} says. With a checkpoint to resume
+     * from, the steps up to its step are skipped (the listener hears only the steps run here).
+     */
+    public static TrainResult train(Gpt2 model, TrainConfig config, TokenSource train, TokenSource validation,
+                                    RunControl control, Listener listener) {
+        if (control.patience() > 0 && validation == null) {
+            throw new IllegalArgumentException("early stopping (--patience) needs validation data");
+        }
+        CheckpointSchedule checkpoints = control.checkpoints();
+        List<RecomputePolicy> recompute = control.recompute() != null ? control.recompute()
+                : Scheduler.uniform(RecomputePolicy.NONE, model.config().nLayer());
         int B = config.microBatch();
         int T = config.seq();
         BatchReader reader = new BatchReader(train, B, T);
@@ -58,11 +79,28 @@ public final class Trainer {
         double recentStepSeconds = Double.NaN; // moving average: the ETA follows the speed after JIT warmup
         float loss = Float.NaN;
         double valLoss = Double.NaN;
+        double bestValLoss = Double.NaN;
+        long evalsSinceBest = 0;
+        double testLoss = Double.NaN;
+        int firstStep = 0; // the resumed checkpoint's step
+        int done = 0;
+        boolean stoppedEarly;
         long peakBytes;
         try (Gpt2Step step = model.newStep(B, T, recompute);
              AdamW optimizer = new AdamW(model, AdamWConfig.defaults().withWeightDecay(config.weightDecay()))) {
             peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
-            for (int s = 0; s < config.steps(); s++) {
+            Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
+                    : checkpoints.resume(model, optimizer);
+            if (resumed.isPresent()) {
+                CheckpointState state = resumed.get();
+                firstStep = Math.toIntExact(state.step());
+                reader.seek(state.dataPosition(), state.epoch());
+                bestValLoss = state.bestValLoss();
+                evalsSinceBest = state.evalsSinceBest();
+            }
+            done = firstStep;
+            stoppedEarly = patienceSpent(control, evalsSinceBest); // a run resumed where it had stopped early
+            for (int s = firstStep; s < config.steps() && !stoppedEarly; s++) {
                 long start = System.nanoTime();
                 optimizer.zeroGrad();
                 double lossSum = 0;
@@ -81,20 +119,67 @@ public final class Trainer {
                 double seconds = (System.nanoTime() - start) * 1e-9;
                 trainSeconds += seconds;
                 recentStepSeconds = Double.isNaN(recentStepSeconds) ? seconds : 0.9 * recentStepSeconds + 0.1 * seconds;
-                int done = s + 1;
+                done = s + 1;
                 boolean validate = validation != null
                         && ((config.evalEvery() > 0 && done % config.evalEvery() == 0) || done == config.steps());
                 double stepValLoss = Double.NaN;
                 if (validate) {
                     stepValLoss = LossEvaluator.meanLoss(step, B, T, validation, config.evalBatches()).loss();
                     valLoss = stepValLoss;
+                    if (Double.isNaN(bestValLoss) || stepValLoss < bestValLoss) {
+                        bestValLoss = stepValLoss;
+                        evalsSinceBest = 0;
+                    } else {
+                        evalsSinceBest++;
+                    }
+                    stoppedEarly = patienceSpent(control, evalsSinceBest);
                 }
                 listener.onStep(new StepReport(done, config.steps(), loss, lr, gradNorm,
                         config.tokensPerStep() / seconds, trainSeconds,
                         recentStepSeconds * (config.steps() - done), stepValLoss));
+                if (checkpoints != null) {
+                    var position = new CheckpointSchedule.Position(reader.position(), reader.epoch(), 0, bestValLoss,
+                            evalsSinceBest);
+                    if (stoppedEarly) {
+                        checkpoints.save(done, model, optimizer, position);
+                    } else {
+                        checkpoints.afterStep(done, config.steps(), model, optimizer, position);
+                    }
+                }
+            }
+            if (control.test() != null) {
+                testLoss = LossEvaluator.meanLoss(step, B, T, control.test(), Integer.MAX_VALUE).loss();
             }
         }
-        return new TrainResult(config.steps(), loss, valLoss, config.tokensPerStep() * config.steps() / trainSeconds,
-                trainSeconds, peakBytes);
+        double tokensPerSecond = done > firstStep ? config.tokensPerStep() * (done - firstStep) / trainSeconds : Double.NaN;
+        return new TrainResult(done, loss, valLoss, testLoss, tokensPerSecond, trainSeconds, peakBytes,
+                stoppedEarly && done < config.steps());
+    }
+
+    /**
+     * The settings a checkpoint records and a resume must match: everything that changes the
+     * numbers of a step (model shape, batch, schedule, optimizer, seed, training data). Evaluation
+     * and logging settings may change between the runs.
+     */
+    public static SequencedMap<String, String> checkpointSettings(Gpt2 model, TrainConfig c, TokenSource train) {
+        SequencedMap<String, String> s = new LinkedHashMap<>(model.config().toMetadata());
+        s.put("batch", Integer.toString(c.microBatch()));
+        s.put("seq", Integer.toString(c.seq()));
+        s.put("grad_accum", Integer.toString(c.gradAccum()));
+        s.put("steps", Integer.toString(c.steps()));
+        s.put("lr", Float.toString(c.lr()));
+        s.put("min_lr", Float.toString(c.minLr()));
+        s.put("warmup", Integer.toString(c.warmup()));
+        s.put("weight_decay", Float.toString(c.weightDecay()));
+        s.put("clip", Float.toString(c.clip()));
+        s.put("seed", Long.toString(c.seed()));
+        s.put("optimizer", "adamw");
+        s.put("data", train.name());
+        s.put("data_tokens", Long.toString(train.length()));
+        return s;
+    }
+
+    private static boolean patienceSpent(RunControl control, long evalsSinceBest) {
+        return control.patience() > 0 && evalsSinceBest >= control.patience();
     }
 }

@@ -1,7 +1,8 @@
 // Starting a test's main class in a fresh JVM (same java binary; on its class path the folders or
-// jars that hold the test classes and Panatrain's modules, found from the classes themselves, so it
-// works under Maven's module path and under a console launcher's own class loader alike): for SIGKILL tests, and for runs whose bits must not depend on how far this JVM's
-// JIT has compiled the CPU kernels.
+// jars holding the test classes and Panatrain's modules, found from the classes themselves, so that
+// it works under Maven's module path and under a console launcher's own class loader alike): for
+// SIGKILL tests, and for runs whose bits must not depend on how far this JVM's JIT has compiled the
+// CPU kernels (also the CLI's resume test, running Main).
 package org.panatrain.engine.checkpoint;
 
 import java.io.File;
@@ -15,16 +16,16 @@ import org.panatrain.engine.model.Gpt2;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.memory.Tensor;
 
-final class ChildJvm {
+public final class ChildJvm {
     private ChildJvm() {
     }
 
     /** Starts {@code main} with the system properties {@code properties} ("-Dk=v") and {@code args}; stdout discarded. */
-    static Process start(Class<?> main, List<String> properties, String... args) throws Exception {
+    public static Process start(Class<?> main, List<String> properties, String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         Set<String> entries = new LinkedHashSet<>();
-        for (Class<?> c : List.of(main, Gpt2.class, Kernels.class, Tensor.class, Cuda.class)) {
-            entries.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        for (Class<?> c : List.of(main, ChildJvm.class, Gpt2.class, Kernels.class, Tensor.class, Cuda.class)) {
+            entries.add(location(c));
         }
         String classPath = String.join(File.pathSeparator, entries);
         List<String> command = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector",
@@ -34,5 +35,10 @@ final class ChildJvm {
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /** The class folder or jar {@code c} was loaded from. */
+    private static String location(Class<?> c) throws Exception {
+        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     }
 }

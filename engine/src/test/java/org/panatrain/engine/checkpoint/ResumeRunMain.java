@@ -52,7 +52,7 @@ public final class ResumeRunMain {
                 losses.add(step.forwardBackward(inputs, targets, 1f));
                 opt.clipGradNorm(1f);
                 opt.step(schedule.at((int) s - 1));
-                ckpt.afterStep(s, STEPS, model, opt, position, 0, 0);
+                ckpt.afterStep(s, STEPS, model, opt, new CheckpointSchedule.Position(position, 0, 0, Double.NaN, 0));
             }
             try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(Path.of(args[4])))) {
                 out.writeInt(losses.size());

@@ -46,7 +46,7 @@ final class TinyRun {
     }
 
     static CheckpointState state(long step) {
-        return new CheckpointState(step, 1000 + step, 42, 1, 0x1234_5678_9abc_def0L ^ step, 1024f, 7, 1,
+        return new CheckpointState(step, 1000 + step, 42, 1, 0x1234_5678_9abc_def0L ^ step, 1024f, 7, 1, 2.5 + step, 3,
                 runConfig("tiny"));
     }
 }

@@ -32,6 +32,24 @@ class BatchReaderTest {
     }
 
     @Test
+    void countsEpochsAndContinuesFromASeek() {
+        int[] tokens = IntStream.range(0, 20).toArray();
+        BatchReader first = new BatchReader(TokenSource.of(tokens, "t"), 2, 3);
+        int[] in = new int[6];
+        int[] tg = new int[6];
+        for (int i = 0; i < 4; i++) {
+            first.next(in, tg); // the 4th wraps
+        }
+        assertThat(first.epoch()).isEqualTo(1);
+        BatchReader resumed = new BatchReader(TokenSource.of(tokens, "t"), 2, 3);
+        resumed.seek(first.position(), first.epoch());
+        resumed.next(in, tg);
+        assertThat(in).containsExactly(6, 7, 8, 9, 10, 11);
+        assertThat(resumed.epoch()).isEqualTo(1);
+        assertThatThrownBy(() -> resumed.seek(21, 0)).hasMessageContaining("outside t (20 tokens)");
+    }
+
+    @Test
     void refusesASourceShorterThanOneBatch() {
         assertThatThrownBy(() -> new BatchReader(TokenSource.of(new int[6], "short"), 2, 3))
                 .hasMessageContaining("short").hasMessageContaining("7");

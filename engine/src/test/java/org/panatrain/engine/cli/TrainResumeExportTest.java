@@ -1,0 +1,147 @@
+// Checkpoints through the CLI. A 6-step `train` saving every 2 steps; its step-6 checkpoint loses
+// its COMMIT marker (a save cut short); `train --resume` falls back to step 4 and its steps 5 and 6
+// have the same losses (--metrics) and final weights (--save) as the uninterrupted run, bit for
+// bit. Both runs are fresh JVMs running Main (ChildJvm): in one long-lived JVM the CPU kernels'
+// last bits can change once the JIT recompiles them. Then `export` + `eval` give the loss of the
+// trained model evaluated here, `sample --checkpoint` samples it, and a resume with another
+// learning rate is refused.
+package org.panatrain.engine.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.panatrain.engine.checkpoint.ChildJvm;
+import org.panatrain.engine.cli.MainTest.Outcome;
+import org.panatrain.engine.io.Json;
+import org.panatrain.engine.io.TokenShard;
+import org.panatrain.engine.model.Gpt2;
+import org.panatrain.engine.model.Gpt2Step;
+import org.panatrain.kernels.cpu.CpuKernels;
+
+class TrainResumeExportTest {
+    private static final String TINY = "{\"n_layer\": 2, \"n_head\": 2, \"n_embd\": 16, \"n_positions\": 16, \"vocab_size\": 256}";
+    private static final int B = 2;
+    private static final int T = 8;
+
+    @TempDir
+    Path dir;
+
+    /** `train` in a fresh JVM; returns after it exited 0. */
+    private void trainInChild(List<String> args) throws Exception {
+        Process p = ChildJvm.start(Main.class, List.of(), args.toArray(String[]::new));
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("exit status of train %s", args).isZero();
+    }
+
+    /** (step, loss) of each metrics line. */
+    private static List<List<Object>> losses(Path metrics) throws Exception {
+        List<List<Object>> out = new ArrayList<>();
+        for (String line : Files.readAllLines(metrics)) {
+            Map<?, ?> m = (Map<?, ?>) Json.parse(line);
+            out.add(List.of(m.get("step"), m.get("loss")));
+        }
+        return out;
+    }
+
+    @Test
+    void resumedRunMatchesTheUninterruptedOneAndExportEvaluatesAsTheFinalModel() throws Exception {
+        Path config = dir.resolve("tiny.json");
+        Files.writeString(config, TINY);
+        // 150 tokens: 9 batches of 2 x 8 per pass, so the 12 micro-batches wrap around in step 5.
+        int[] tokens = new Random(3).ints(150, 0, 256).toArray();
+        Path shard = dir.resolve("train.bin");
+        TokenShard.write(shard, tokens);
+        Path ckpt = dir.resolve("ckpt");
+        List<String> common = List.of("train", "--config", config.toString(), "--data", shard.toString(), "--steps", "6",
+                "--batch", Integer.toString(B), "--seq", Integer.toString(T), "--grad-accum", "2", "--lr", "1e-2",
+                "--device", "cpu", "--threads", "1", "--checkpoint-dir", ckpt.toString(), "--checkpoint-every", "2",
+                "--keep-last", "3");
+        Path straightMetrics = dir.resolve("straight.jsonl");
+        Path straightWeights = dir.resolve("straight.safetensors");
+        trainInChild(concat(common, "--metrics", straightMetrics.toString(), "--save", straightWeights.toString()));
+        try (Stream<Path> dirs = Files.list(ckpt)) {
+            assertThat(dirs.map(p -> p.getFileName().toString()).sorted())
+                    .containsExactly("step-00000002", "step-00000004", "step-00000006");
+        }
+        List<List<Object>> straight = losses(straightMetrics);
+        assertThat(straight).hasSize(6);
+
+        Files.delete(ckpt.resolve("step-00000006").resolve("COMMIT")); // the save of step 6 never finished
+        Path resumedMetrics = dir.resolve("resumed.jsonl");
+        Path resumedWeights = dir.resolve("resumed.safetensors");
+        trainInChild(concat(common, "--resume", "--metrics", resumedMetrics.toString(), "--save", resumedWeights.toString()));
+        assertThat(losses(resumedMetrics)).isEqualTo(straight.subList(4, 6));
+        assertThat(Files.mismatch(resumedWeights, straightWeights)).as("final weights, byte for byte").isEqualTo(-1);
+
+        // export (the newest checkpoint: step 6 again) + eval = the final model's loss computed here.
+        Path exported = dir.resolve("exported.safetensors");
+        Outcome export = MainTest.run("export", "--checkpoint", ckpt.toString(), "--out", exported.toString(), "--json");
+        assertThat(export.status()).as(export.err()).isZero();
+        assertThat(((Map<?, ?>) Json.parse(export.lastOutLine())).get("step")).isEqualTo(6L);
+        double expected = meanLoss(straightWeights, tokens);
+        assertThat(evalLoss(exported)).isCloseTo(expected, within(1e-6));
+
+        Path step4 = dir.resolve("step4.safetensors");
+        assertThat(MainTest.run("export", "--checkpoint", ckpt.toString(), "--step", "4", "--out", step4.toString())
+                .status()).isZero();
+        assertThat(evalLoss(step4)).isNotCloseTo(expected, within(1e-6));
+        Path step4Again = dir.resolve("step4-again.safetensors");
+        assertThat(MainTest.run("export", "--checkpoint", ckpt.resolve("step-00000004").toString(), "--out",
+                step4Again.toString()).status()).isZero();
+        assertThat(Files.mismatch(step4, step4Again)).isEqualTo(-1);
+        Outcome missing = MainTest.run("export", "--checkpoint", ckpt.toString(), "--step", "3", "--out", "x.safetensors");
+        assertThat(missing.status()).isEqualTo(2);
+        assertThat(missing.errLines()).singleElement().asString().contains("step-00000003: no such checkpoint directory");
+
+        Outcome fromCheckpoint = MainTest.run("sample", "--checkpoint", ckpt.toString(), "--prompt", "ab", "--tokens", "6",
+                "--temperature", "0", "--device", "cpu");
+        Outcome fromWeights = MainTest.run("sample", "--weights", exported.toString(), "--prompt", "ab", "--tokens", "6",
+                "--temperature", "0", "--device", "cpu");
+        assertThat(fromCheckpoint.status()).as(fromCheckpoint.err()).isZero();
+        assertThat(fromCheckpoint.out()).isEqualTo(fromWeights.out()).startsWith("ab");
+
+        // Resuming with another learning rate is refused before anything runs or changes.
+        List<String> otherLr = new ArrayList<>(common);
+        otherLr.set(otherLr.indexOf("1e-2"), "2e-2");
+        Outcome refused = MainTest.run(concat(otherLr, "--resume").toArray(String[]::new));
+        assertThat(refused.status()).isEqualTo(2);
+        assertThat(refused.errLines()).last().asString().contains("state.json: checkpoint is from another config: lr is 0.01");
+    }
+
+    private double evalLoss(Path weights) {
+        Outcome o = MainTest.run("eval", "--weights", weights.toString(), "--data", dir.resolve("train.bin").toString(),
+                "--batch", Integer.toString(B), "--seq", Integer.toString(T), "--device", "cpu", "--json");
+        assertThat(o.status()).as(o.err()).isZero();
+        return ((Number) ((Map<?, ?>) Json.parse(o.lastOutLine())).get("loss")).doubleValue();
+    }
+
+    /** The mean loss of every B x T batch of {@code tokens} that fits, cut here (targets shifted by one). */
+    private static double meanLoss(Path weights, int[] tokens) {
+        int batches = (tokens.length - 1) / (B * T);
+        double sum = 0;
+        try (CpuKernels k = CpuKernels.create(1); Gpt2 model = Gpt2.load(weights, k); Gpt2Step step = model.newStep(B, T)) {
+            for (int b = 0; b < batches; b++) {
+                sum += step.loss(Arrays.copyOfRange(tokens, b * B * T, (b + 1) * B * T),
+                        Arrays.copyOfRange(tokens, b * B * T + 1, (b + 1) * B * T + 1));
+            }
+        }
+        return sum / batches;
+    }
+
+    private static List<String> concat(List<String> a, String... more) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(List.of(more));
+        return all;
+    }
+}
