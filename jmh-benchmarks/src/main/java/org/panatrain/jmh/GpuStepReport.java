@@ -85,7 +85,7 @@ public final class GpuStepReport {
         double mfu = peak == null || peak == 0 ? Double.NaN : step.schedule().modelFlops() / seconds / (peak * 1e12);
         System.out.println(String.format(Locale.ROOT, "step %s %s B=%d T=%d %.1f ms %.0f tok/s mfu %.3f",
                 model, precision, b, t, seconds * 1e3, b * t / seconds, mfu));
-        long planned = Gpt2MemoryPlan.uniform(cfg, b, t, RecomputePolicy.NONE, Long.MAX_VALUE).peakBytes();
+        long planned = Gpt2MemoryPlan.uniform(cfg, Gpt2MemoryPlan.FP32, b, t, RecomputePolicy.NONE, Long.MAX_VALUE).peakBytes();
         System.out.println(String.format(Locale.ROOT, "memory %s B=%d T=%d used %d planned %d", model, b, t, used, planned));
     }
 
