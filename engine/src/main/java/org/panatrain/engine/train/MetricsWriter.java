@@ -1,5 +1,7 @@
 // `--metrics FILE`: one JSON object per optimizer step (JSON Lines) with step, loss, lr,
-// tokens_per_second, grad_norm, elapsed_s, and val_loss on the steps that measured one.
+// tokens_per_second, grad_norm, elapsed_s, flops_per_step (model FLOPs from the graph), tflops,
+// mfu (tflops over the device's peak; null when the peak is unknown, as on the CPU), and
+// val_loss on the steps that measured one.
 // Each line is flushed so that a file can be followed while training runs.
 package org.panatrain.engine.train;
 
@@ -24,9 +26,17 @@ import org.panatrain.engine.io.Json;
 public final class MetricsWriter implements Trainer.Listener, AutoCloseable {
     private final Path file;
     private final BufferedWriter writer;
+    private final double peakTflops;
 
+    /** A writer whose mfu is null: no peak rate is known (the CPU). */
     public MetricsWriter(Path file) {
+        this(file, Double.NaN);
+    }
+
+    /** A writer computing mfu = tflops / {@code peakTflops} (NaN: unknown, mfu null). */
+    public MetricsWriter(Path file, double peakTflops) {
         this.file = file;
+        this.peakTflops = peakTflops;
         try {
             this.writer = Files.newBufferedWriter(file);
         } catch (IOException e) {
@@ -43,6 +53,9 @@ public final class MetricsWriter implements Trainer.Listener, AutoCloseable {
         line.put("tokens_per_second", Math.round(r.tokensPerSecond()));
         line.put("grad_norm", finiteOrNull(r.gradNorm()));
         line.put("elapsed_s", r.elapsedSeconds());
+        line.put("flops_per_step", r.flopsPerStep());
+        line.put("tflops", finiteOrNull(r.tflops()));
+        line.put("mfu", finiteOrNull(r.tflops() / peakTflops));
         if (!Double.isNaN(r.valLoss())) {
             line.put("val_loss", r.valLoss());
         }

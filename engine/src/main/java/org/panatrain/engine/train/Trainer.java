@@ -1,7 +1,8 @@
 // The training loop: per optimizer step, zero the gradients, run gradAccum micro-batches of
 // B x T (each weighted 1/gradAccum, so micro-batch x accum = one global batch), clip by global
-// norm, take an AdamW step at the scheduled learning rate; every evalEvery steps (and after the
-// last) a validation loss. Reports every step to a listener (progress lines, metrics files).
+// norm, take an optimizer step (AdamW unless the caller gives another) at the scheduled learning
+// rate; every evalEvery steps (and after the last) a validation loss. Reports every step, with its
+// model FLOPs from the graph, to a listener (progress lines, metrics files).
 // Leaves out checkpoints, mixed precision and the loss scaler (later issues).
 package org.panatrain.engine.train;
 
@@ -11,6 +12,7 @@ import org.panatrain.engine.model.Gpt2Step;
 import org.panatrain.engine.optim.AdamW;
 import org.panatrain.engine.optim.AdamWConfig;
 import org.panatrain.engine.optim.LrSchedule;
+import org.panatrain.engine.optim.Optimizer;
 
 /**
  * Trains a model in place.
@@ -32,11 +34,23 @@ public final class Trainer {
     }
 
     /**
-     * Runs {@code config.steps()} optimizer steps on {@code train}; {@code validation} may be null.
+     * Runs {@code config.steps()} AdamW steps on {@code train}; {@code validation} may be null.
      * Throws IllegalStateException when the loss stops being finite.
      */
     public static TrainResult train(Gpt2 model, TrainConfig config, TokenSource train, TokenSource validation,
                                     Listener listener) {
+        try (AdamW optimizer = new AdamW(model, AdamWConfig.defaults().withWeightDecay(config.weightDecay()))) {
+            return train(optimizer, config, train, validation, listener);
+        }
+    }
+
+    /**
+     * Runs {@code config.steps()} steps of {@code optimizer} (the caller's: it stays open) on its
+     * model; {@code config.weightDecay()} is the optimizer's business, given when it was made.
+     */
+    public static TrainResult train(Optimizer optimizer, TrainConfig config, TokenSource train, TokenSource validation,
+                                    Listener listener) {
+        Gpt2 model = optimizer.model();
         int B = config.microBatch();
         int T = config.seq();
         BatchReader reader = new BatchReader(train, B, T);
@@ -49,8 +63,8 @@ public final class Trainer {
         float loss = Float.NaN;
         double valLoss = Double.NaN;
         long peakBytes;
-        try (Gpt2Step step = model.newStep(B, T);
-             AdamW optimizer = new AdamW(model, AdamWConfig.defaults().withWeightDecay(config.weightDecay()))) {
+        try (Gpt2Step step = model.newStep(B, T)) {
+            long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
             peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
             for (int s = 0; s < config.steps(); s++) {
                 long start = System.nanoTime();
@@ -81,7 +95,8 @@ public final class Trainer {
                 }
                 listener.onStep(new StepReport(done, config.steps(), loss, lr, gradNorm,
                         config.tokensPerStep() / seconds, trainSeconds,
-                        recentStepSeconds * (config.steps() - done), stepValLoss));
+                        recentStepSeconds * (config.steps() - done), stepValLoss, flopsPerStep,
+                        flopsPerStep / seconds / 1e12));
             }
         }
         return new TrainResult(config.steps(), loss, valLoss, config.tokensPerStep() * config.steps() / trainSeconds,
