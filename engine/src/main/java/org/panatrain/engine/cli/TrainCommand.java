@@ -12,8 +12,11 @@ import java.util.Map;
 import org.panatrain.engine.data.ArithmeticCorpus;
 import org.panatrain.engine.data.ExactMatch;
 import org.panatrain.engine.io.Json;
+import org.panatrain.engine.metrics.MetricsHistory;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
+import org.panatrain.engine.optim.Optimizer;
+import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.train.ArithmeticTask;
 import org.panatrain.engine.train.MetricsWriter;
 import org.panatrain.engine.train.StepReport;
@@ -51,6 +54,10 @@ final class TrainCommand implements Command {
             "progress line every N steps (default steps/20)");
     static final OptionSpec METRICS = OptionSpec.of("metrics", OptionSpec.Kind.TEXT, "FILE",
             "write one JSON object per step (JSON Lines)");
+    static final OptionSpec OPTIMIZER = OptionSpec.choice("optimizer", OptimizerKind.cliNames(),
+            "adamw, lion (wants a 3-10x lower --lr), adafactor (factored second moments) or adamw8bit (8-bit moments); default adamw");
+    static final OptionSpec REPORT = OptionSpec.of("report", OptionSpec.Kind.TEXT, "FILE",
+            "write a self-contained HTML report at the end (default: with --metrics, the same name ending in .html)");
     static final OptionSpec JSON = OptionSpec.flag("json", "print the results as one JSON object on stdout");
 
     @Override
@@ -67,7 +74,7 @@ final class TrainCommand implements Command {
     public List<OptionSpec> options() {
         return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, INIT, DataChoice.DATA, DataChoice.VAL_DATA,
                 Backends.DEVICE, Backends.THREADS, BATCH, SEQ, GRAD_ACCUM, STEPS, LR, MIN_LR, WARMUP, WEIGHT_DECAY,
-                CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, LOG_EVERY, SAVE, METRICS, JSON);
+                CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, LOG_EVERY, SAVE, METRICS, JSON, OPTIMIZER, REPORT);
     }
 
     @Override
@@ -77,6 +84,7 @@ final class TrainCommand implements Command {
         }
         Gpt2Config modelConfig = o.has(INIT.name()) ? null : ModelChoice.resolve(o);
         TrainConfig config = trainConfig(o);
+        OptimizerKind optimizerKind = OptimizerKind.parse(o.text(OPTIMIZER.name(), OptimizerKind.ADAMW.cliName()));
         try (Kernels kernels = Backends.open(o, err);
              Gpt2 model = o.has(INIT.name())
                      ? Gpt2.load(InputFiles.existing(o.path(INIT.name()).orElseThrow()), kernels)
@@ -86,15 +94,19 @@ final class TrainCommand implements Command {
                 throw new UsageException("--seq " + config.seq() + " is longer than the model's n_positions " + cfg.nPositions());
             }
             try (DataChoice data = DataChoice.open(o, cfg.vocabSize(), config.tokensPerStep() * config.steps(), config.seed());
-                 MetricsWriter metrics = o.path(METRICS.name()).map(MetricsWriter::new).orElse(null)) {
+                 MetricsWriter metrics = o.path(METRICS.name()).map(MetricsWriter::new).orElse(null);
+                 Optimizer optimizer = optimizerKind.create(model, config.weightDecay())) {
                 DataChoice.requireBatch(data.train(), config.microBatch(), config.seq());
                 if (data.validation() != null) {
                     DataChoice.requireBatch(data.validation(), config.microBatch(), config.seq());
                 }
-                printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null);
+                printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null,
+                        optimizer);
                 int logEvery = o.intValue(LOG_EVERY.name(), Math.max(1, config.steps() / 20));
-                TrainResult result = Trainer.train(model, config, data.train(), data.validation(), report -> {
+                MetricsHistory history = new MetricsHistory();
+                TrainResult result = Trainer.train(optimizer, config, data.train(), data.validation(), report -> {
                     progress(err, report, logEvery, config.tokensPerStep());
+                    history.onStep(report);
                     if (metrics != null) {
                         metrics.onStep(report);
                     }
@@ -108,8 +120,17 @@ final class TrainCommand implements Command {
                     model.save(save);
                     err.println("saved the weights to " + save);
                 }
+                Path report = TrainReport.path(o);
+                if (report != null) {
+                    TrainReport.write(report, model, kernels, config, data, optimizer, result, accuracy, history);
+                    err.println("wrote the report to " + report);
+                }
                 if (o.flag(JSON.name())) {
-                    out.println(Json.write(json(result, kernels, accuracy)));
+                    Map<String, Object> json = json(result, kernels, accuracy);
+                    json.put("optimizer", optimizer.name());
+                    json.put("optimizer_bytes_per_parameter", optimizer.stateBytesPerParameter());
+                    json.put("report", report == null ? null : report.toString());
+                    out.println(Json.write(json));
                 }
             }
         }
@@ -130,7 +151,7 @@ final class TrainCommand implements Command {
     }
 
     private static void printStart(PrintStream err, Gpt2 model, Kernels kernels, TrainConfig c, DataChoice data,
-                                   String init) {
+                                   String init, Optimizer optimizer) {
         Gpt2Config m = model.config();
         err.printf("model: L=%d NH=%d C=%d maxT=%d V=%d, %,d parameters (%s)%n", m.nLayer(), m.nHead(), m.nEmbd(),
                 m.nPositions(), m.vocabSize(), model.parameterCount(),
@@ -138,8 +159,9 @@ final class TrainCommand implements Command {
         err.println("device: " + deviceName(kernels) + ", precision fp32");
         err.printf("batch: micro-batch %d x %d tokens x grad-accum %d = global batch %d sequences, %,d tokens per step; %d steps%n",
                 c.microBatch(), c.seq(), c.gradAccum(), c.microBatch() * c.gradAccum(), c.tokensPerStep(), c.steps());
-        err.printf("optimizer: AdamW lr %.2e -> %.2e (cosine, %d warmup steps), weight decay %s, clip %s%n",
-                c.lr(), c.minLr(), c.warmup(), c.weightDecay(), c.clip() > 0 ? c.clip() : "off");
+        err.printf("optimizer: %s; lr %.2e -> %.2e (cosine, %d warmup steps), clip %s; state %.2f bytes per parameter%n",
+                optimizer.description(), c.lr(), c.minLr(), c.warmup(), c.clip() > 0 ? c.clip() : "off",
+                optimizer.stateBytesPerParameter());
         err.println(data.description());
     }
 
