@@ -77,7 +77,8 @@ public final class Adafactor implements Optimizer {
     private final Gradients gradients;
     private final HostState host = new HostState();
     private final List<State> states; // per parameter
-    private final double[] columnSums; // (largest cols): the column means are summed in double
+    private final double[] columnSums;   // (largest cols): the column means are summed in double
+    private final float[] columnFactors; // (largest cols): 1 / sqrt(C_j) of the matrix being updated
     private int stepCount;
 
     public Adafactor(Gpt2 model, Config config) {
@@ -93,8 +94,10 @@ public final class Adafactor implements Optimizer {
                     : new State(null, null, host.allocate(DType.FP32, p.spec().shape())));
         }
         this.states = List.copyOf(s);
-        this.columnSums = new double[s.stream().filter(State::factored)
-                .mapToInt(st -> Math.toIntExact(st.column().numel())).max().orElse(0)];
+        int largestCols = s.stream().filter(State::factored)
+                .mapToInt(st -> Math.toIntExact(st.column().numel())).max().orElse(0);
+        this.columnSums = new double[largestCols];
+        this.columnFactors = new float[largestCols];
     }
 
     @Override
@@ -156,7 +159,9 @@ public final class Adafactor implements Optimizer {
             row.setFloat(r, beta2t * row.getFloat(r) + (1f - beta2t) * (float) (rowSum / cols));
         }
         for (int j = 0; j < cols; j++) {
-            column.setFloat(j, beta2t * column.getFloat(j) + (1f - beta2t) * (float) (columnSums[j] / rows));
+            float c = beta2t * column.getFloat(j) + (1f - beta2t) * (float) (columnSums[j] / rows);
+            column.setFloat(j, c);
+            columnFactors[j] = rsqrt(c);
         }
     }
 
@@ -170,7 +175,7 @@ public final class Adafactor implements Optimizer {
     }
 
     // sum of u^2 over the tensor, u being the unclipped update
-    private static double sumOfSquaredUpdates(Tensor g, State s) {
+    private double sumOfSquaredUpdates(Tensor g, State s) {
         double sum = 0;
         if (s.factored()) {
             int cols = Math.toIntExact(s.column().numel());
@@ -178,7 +183,7 @@ public final class Adafactor implements Optimizer {
             for (long r = 0, rows = s.row().numel(); r < rows; r++) {
                 float rowFactor = rsqrt(s.row().getFloat(r) / rowMean);
                 for (int j = 0; j < cols; j++) {
-                    float u = g.getFloat(r * cols + j) * rowFactor * rsqrt(s.column().getFloat(j));
+                    float u = g.getFloat(r * cols + j) * rowFactor * columnFactors[j];
                     sum += u * u;
                 }
             }
@@ -192,7 +197,7 @@ public final class Adafactor implements Optimizer {
     }
 
     // w = w decay - scale u
-    private static void apply(Tensor w, Tensor g, State s, float scale, float decay) {
+    private void apply(Tensor w, Tensor g, State s, float scale, float decay) {
         if (s.factored()) {
             int cols = Math.toIntExact(s.column().numel());
             float rowMean = rowMean(s.row());
@@ -200,7 +205,7 @@ public final class Adafactor implements Optimizer {
                 float rowFactor = rsqrt(s.row().getFloat(r) / rowMean);
                 for (int j = 0; j < cols; j++) {
                     long at = r * cols + j;
-                    float u = g.getFloat(at) * rowFactor * rsqrt(s.column().getFloat(j));
+                    float u = g.getFloat(at) * rowFactor * columnFactors[j];
                     w.setFloat(at, w.getFloat(at) * decay - scale * u);
                 }
             }

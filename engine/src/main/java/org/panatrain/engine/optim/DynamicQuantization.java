@@ -78,16 +78,14 @@ public final class DynamicQuantization {
 
     /** The code (0..255) of the map value nearest to {@code x}; x outside the map's range takes its end. */
     public int encode(float x) {
-        int lo = 0;
-        int hi = boundaries.length; // the answer is the number of boundaries below x
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (boundaries[mid] < x) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+        // the number of boundaries below x, found in 8 halving steps without a data-dependent
+        // loop exit: before step s at most 256 - 2s were counted, so the index read is <= 254
+        int below = 0;
+        for (int step = 128; step > 0; step >>= 1) {
+            if (boundaries[below + step - 1] < x) {
+                below += step;
             }
         }
-        return lo;
+        return below;
     }
 }
