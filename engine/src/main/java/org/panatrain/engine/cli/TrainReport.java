@@ -48,7 +48,7 @@ final class TrainReport {
                 m.nPositions(), m.vocabSize()));
         rows.put("parameters", String.format("%,d", model.parameterCount()));
         rows.put("device", TrainCommand.deviceName(kernels) + ", precision fp32");
-        rows.put("data", data.description());
+        rows.put("data", data.description().replaceFirst("^data: ", ""));
         rows.put("optimizer", optimizer.description());
         rows.put("optimizer state", String.format("%.2f bytes per parameter", optimizer.stateBytesPerParameter()));
         rows.put("batch", String.format("micro-batch %d x %d tokens x grad-accum %d = %,d tokens per step", c.microBatch(),

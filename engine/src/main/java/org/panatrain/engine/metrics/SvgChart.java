@@ -112,8 +112,9 @@ public final class SvgChart {
         return min == max ? new double[] {min - 1, max + 1} : new double[] {min, max};
     }
 
+    // whole numbers (steps, tokens/s) in full, others to 3 significant digits
     private static String label(double v) {
-        return String.format(Locale.ROOT, "%.3g", v);
+        return v == Math.rint(v) && Math.abs(v) < 1e9 ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3g", v);
     }
 
     /** Text with XML's five special characters escaped, for element content and attribute values. */
