@@ -7,6 +7,7 @@ module org.panatrain.engine {
     exports org.panatrain.engine.data;
     exports org.panatrain.engine.graph;
     exports org.panatrain.engine.io;
+    exports org.panatrain.engine.metrics;
     exports org.panatrain.engine.model;
     exports org.panatrain.engine.optim;
     exports org.panatrain.engine.precision;

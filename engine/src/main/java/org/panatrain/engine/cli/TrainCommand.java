@@ -16,9 +16,12 @@ import org.panatrain.engine.data.ArithmeticCorpus;
 import org.panatrain.engine.data.ExactMatch;
 import org.panatrain.engine.data.TokenSource;
 import org.panatrain.engine.io.Json;
+import org.panatrain.engine.metrics.MetricsHistory;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2MemoryPlan;
+import org.panatrain.engine.optim.Optimizer;
+import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.train.ArithmeticTask;
 import org.panatrain.engine.train.MetricsWriter;
 import org.panatrain.engine.train.RunControl;
@@ -57,6 +60,10 @@ final class TrainCommand implements Command {
             "progress line every N steps (default steps/20)");
     static final OptionSpec METRICS = OptionSpec.of("metrics", OptionSpec.Kind.TEXT, "FILE",
             "write one JSON object per step (JSON Lines)");
+    static final OptionSpec OPTIMIZER = OptionSpec.choice("optimizer", OptimizerKind.cliNames(),
+            "adamw, lion (wants a 3-10x lower --lr), adafactor (factored second moments) or adamw8bit (8-bit moments); default adamw");
+    static final OptionSpec REPORT = OptionSpec.of("report", OptionSpec.Kind.TEXT, "FILE",
+            "write a self-contained HTML report at the end (default: with --metrics, the same name ending in .html)");
     static final OptionSpec JSON = OptionSpec.flag("json", "print the results as one JSON object on stdout");
     static final OptionSpec EPOCHS = OptionSpec.of("epochs", OptionSpec.Kind.POSITIVE_INT, "N",
             "instead of --steps: N passes over the training shard(s) (an epoch = batches per pass / grad-accum steps)");
@@ -86,8 +93,8 @@ final class TrainCommand implements Command {
     public List<OptionSpec> options() {
         return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, INIT, DataChoice.DATA, DataChoice.VAL_DATA,
                 DataChoice.TEST_DATA, Backends.DEVICE, Backends.THREADS, BATCH, SEQ, GRAD_ACCUM, STEPS, EPOCHS, LR,
-                MIN_LR, WARMUP, WEIGHT_DECAY, CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, PATIENCE, LOG_EVERY,
-                RecomputeChoice.RECOMPUTE, RecomputeChoice.MEMORY_BUDGET, SAVE, METRICS,
+                MIN_LR, WARMUP, WEIGHT_DECAY, CLIP, SEED, OPTIMIZER, EVAL_EVERY, EVAL_BATCHES, PATIENCE, LOG_EVERY,
+                RecomputeChoice.RECOMPUTE, RecomputeChoice.MEMORY_BUDGET, SAVE, METRICS, REPORT,
                 CHECKPOINT_DIR, CHECKPOINT_EVERY, KEEP_LAST, RESUME, JSON);
     }
 
@@ -100,6 +107,7 @@ final class TrainCommand implements Command {
         Gpt2Config modelConfig = o.has(INIT.name()) ? null : ModelChoice.resolve(o);
         TrainConfig requested = trainConfig(o, o.intValue(STEPS.name(), D.steps()));
         RecomputeChoice.Request recompute = RecomputeChoice.of(o);
+        OptimizerKind optimizerKind = OptimizerKind.parse(o.text(OPTIMIZER.name(), OptimizerKind.ADAMW.cliName()));
         try (Kernels kernels = Backends.open(o, err);
              Gpt2 model = o.has(INIT.name())
                      ? Gpt2.load(InputFiles.existing(o.path(INIT.name()).orElseThrow()), kernels)
@@ -114,8 +122,9 @@ final class TrainCommand implements Command {
             }
             try (DataChoice data = DataChoice.open(o, cfg.vocabSize(), requested.tokensPerStep() * requested.steps(),
                     requested.seed());
-                 MetricsWriter metrics = o.path(METRICS.name()).map(f -> new MetricsWriter(f, o.flag(RESUME.name())))
-                         .orElse(null)) {
+                 MetricsWriter metrics = o.path(METRICS.name()).map(f -> new MetricsWriter(f, o.flag(RESUME.name()), Double.NaN))
+                         .orElse(null);
+                 Optimizer optimizer = optimizerKind.create(model, requested.weightDecay())) {
                 DataChoice.requireBatch(data.train(), requested.microBatch(), requested.seq());
                 TrainConfig config = o.has(EPOCHS.name()) ? withEpochs(o, data.train(), requested) : requested;
                 for (TokenSource eval : new TokenSource[] {data.validation(), data.test()}) {
@@ -126,22 +135,30 @@ final class TrainCommand implements Command {
                 if (o.intValue(PATIENCE.name(), 0) > 0 && data.validation() == null) {
                     throw new UsageException("--patience needs validation data (--val-data, or a prepared folder's val split)");
                 }
+                if (o.has(CHECKPOINT_DIR.name()) && optimizerKind != OptimizerKind.ADAMW) {
+                    throw new UsageException("--checkpoint-dir: checkpoints hold AdamW's state only in this version, not "
+                            + optimizer.name() + "'s");
+                }
                 CheckpointSchedule checkpoints = o.path(CHECKPOINT_DIR.name()).map(dir -> new CheckpointSchedule(
                         new CheckpointStore(dir, err::println),
                         o.intValue(CHECKPOINT_EVERY.name(), Math.max(1, config.steps() / 10)),
                         o.intValue(KEEP_LAST.name(), DEFAULT_KEEP_LAST), o.flag(RESUME.name()),
-                        Trainer.checkpointSettings(model, config, data.train()), config.seed(), err::println))
+                        Trainer.checkpointSettings(model, config, data.train(), optimizer.name()), config.seed(),
+                        err::println))
                         .orElse(null);
-                printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null);
+                printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null,
+                        optimizer);
                 if (plan.schedule().recomputeFlops() > 0) {
                     err.printf("recompute: %s, %.1f%% more FLOPs than the model's%n", PlanCommand.perLayer(plan.policies()),
                             100 * plan.recomputeFlopsFraction());
                 }
                 int logEvery = o.intValue(LOG_EVERY.name(), Math.max(1, config.steps() / 20));
+                MetricsHistory history = new MetricsHistory();
                 RunControl control = new RunControl(o.intValue(PATIENCE.name(), 0), data.test(), checkpoints,
                         plan.policies());
-                TrainResult result = Trainer.train(model, config, data.train(), data.validation(), control, report -> {
+                TrainResult result = Trainer.train(optimizer, config, data.train(), data.validation(), control, report -> {
                     progress(err, report, logEvery, config.tokensPerStep());
+                    history.onStep(report);
                     if (metrics != null) {
                         metrics.onStep(report);
                     }
@@ -164,8 +181,17 @@ final class TrainCommand implements Command {
                     model.save(save);
                     err.println("saved the weights to " + save);
                 }
+                Path report = TrainReport.path(o);
+                if (report != null) {
+                    TrainReport.write(report, model, kernels, config, data, optimizer, result, accuracy, history);
+                    err.println("wrote the report to " + report);
+                }
                 if (o.flag(JSON.name())) {
-                    out.println(Json.write(json(result, kernels, accuracy, plan, config.gradAccum())));
+                    Map<String, Object> json = json(result, kernels, accuracy, plan, config.gradAccum());
+                    json.put("optimizer", optimizer.name());
+                    json.put("optimizer_bytes_per_parameter", optimizer.stateBytesPerParameter());
+                    json.put("report", report == null ? null : report.toString());
+                    out.println(Json.write(json));
                 }
             }
         }
@@ -216,7 +242,7 @@ final class TrainCommand implements Command {
     }
 
     private static void printStart(PrintStream err, Gpt2 model, Kernels kernels, TrainConfig c, DataChoice data,
-                                   String init) {
+                                   String init, Optimizer optimizer) {
         Gpt2Config m = model.config();
         err.printf("model: L=%d NH=%d C=%d maxT=%d V=%d, %,d parameters (%s)%n", m.nLayer(), m.nHead(), m.nEmbd(),
                 m.nPositions(), m.vocabSize(), model.parameterCount(),
@@ -224,8 +250,9 @@ final class TrainCommand implements Command {
         err.println("device: " + deviceName(kernels) + ", precision fp32");
         err.printf("batch: micro-batch %d x %d tokens x grad-accum %d = global batch %d sequences, %,d tokens per step; %d steps%n",
                 c.microBatch(), c.seq(), c.gradAccum(), c.microBatch() * c.gradAccum(), c.tokensPerStep(), c.steps());
-        err.printf("optimizer: AdamW lr %.2e -> %.2e (cosine, %d warmup steps), weight decay %s, clip %s%n",
-                c.lr(), c.minLr(), c.warmup(), c.weightDecay(), c.clip() > 0 ? c.clip() : "off");
+        err.printf("optimizer: %s; lr %.2e -> %.2e (cosine, %d warmup steps), clip %s; state %.2f bytes per parameter%n",
+                optimizer.description(), c.lr(), c.minLr(), c.warmup(), c.clip() > 0 ? c.clip() : "off",
+                optimizer.stateBytesPerParameter());
         err.println(data.description());
     }
 

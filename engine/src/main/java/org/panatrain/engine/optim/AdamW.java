@@ -1,16 +1,14 @@
 // AdamW over a Gpt2's FP32 master weights with PyTorch's semantics and nanoGPT's parameter
-// groups (decay on 2+-D tensors only), plus clipping by global norm as clip_grad_norm_.
-// The moments live in the model (allocated once with it); this class keeps the step count.
+// groups (decay on 2+-D tensors only), on the model's backend (Kernels.adamW). The moments live
+// in the model (allocated once with it); this class keeps the step count.
 package org.panatrain.engine.optim;
 
-import java.lang.foreign.Arena;
-import java.util.List;
-import org.panatrain.engine.graph.BackendArena;
+import java.util.LinkedHashMap;
+import java.util.SequencedMap;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
 import org.panatrain.kernels.AdamWStep;
 import org.panatrain.kernels.Kernels;
-import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
 /**
@@ -24,44 +22,47 @@ import org.panatrain.memory.Tensor;
  * opt.step(schedule.at(opt.stepCount()));
  * }</pre>
  */
-public final class AdamW implements AutoCloseable {
+public final class AdamW implements Optimizer {
+    /** State names of torch.optim.AdamW's state dict, followed by "." and the parameter name. */
+    public static final String FIRST_MOMENT = "exp_avg";
+    public static final String SECOND_MOMENT = "exp_avg_sq";
+
     private final Gpt2 model;
     private final AdamWConfig config;
     private final Kernels kernels;
-    private final List<Tensor> gradients;   // one flat (P) view: the global norm covers all of it
-    private final BackendArena arena;
-    private final Tensor sumOfSquares;      // (1) on the backend
-    private final Arena hostArena = Arena.ofShared();
-    private final Tensor hostSumOfSquares;  // (1)
+    private final Gradients gradients;
     private int stepCount;
 
     public AdamW(Gpt2 model, AdamWConfig config) {
         this.model = model;
         this.config = config;
         this.kernels = model.kernels();
-        this.gradients = List.of(model.gradientBlock());
-        this.arena = BackendArena.forBackend(kernels);
-        this.sumOfSquares = arena.allocate(DType.FP32, 1);
-        this.hostSumOfSquares = Tensor.host(hostArena.allocate(4, 64), DType.FP32, 1);
+        this.gradients = new Gradients(model);
     }
 
-    /** Sets every parameter gradient to zero (before the first micro-batch of a step). */
-    public void zeroGrad() {
-        kernels.fill(model.gradientBlock(), 0f);
+    @Override
+    public String name() {
+        return "adamw";
     }
 
-    /**
-     * Clips the gradients as torch.nn.utils.clip_grad_norm_: scales them by
-     * min(1, maxNorm / (norm + 1e-6)). Returns the global L2 norm before clipping.
-     */
-    public float clipGradNorm(float maxNorm) {
-        kernels.sumOfSquares(sumOfSquares, gradients);
-        kernels.clipByGlobalNorm(gradients, sumOfSquares, maxNorm);
-        kernels.download(hostSumOfSquares, sumOfSquares);
-        return (float) Math.sqrt(hostSumOfSquares.getFloat(0));
+    @Override
+    public String description() {
+        return "AdamW betas " + config.beta1() + "/" + config.beta2() + ", eps " + config.eps() + ", weight decay "
+                + config.weightDecay();
+    }
+
+    @Override
+    public Gpt2 model() {
+        return model;
+    }
+
+    @Override
+    public Gradients gradients() {
+        return gradients;
     }
 
     /** One AdamW update of every parameter with learning rate {@code lr}. */
+    @Override
     public void step(float lr) {
         stepCount++;
         AdamWStep decay = new AdamWStep(lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay(), stepCount);
@@ -71,20 +72,28 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Number of updates done so far. */
+    @Override
     public int stepCount() {
         return stepCount;
     }
 
-    /**
-     * Sets the number of updates done, as a checkpoint recorded it: a resumed run's bias
-     * corrections continue from there.
-     */
+    @Override
     public void restoreStepCount(int count) {
         if (count < 0) {
             throw new IllegalArgumentException("step count must not be negative, got " + count);
         }
         stepCount = count;
+    }
+
+    /** m and v of every parameter (the model's own views): exp_avg.NAME, exp_avg_sq.NAME. */
+    @Override
+    public SequencedMap<String, Tensor> stateTensors() {
+        SequencedMap<String, Tensor> state = new LinkedHashMap<>();
+        for (Parameter p : model.parameters()) {
+            state.put(FIRST_MOMENT + "." + p.name(), p.m());
+            state.put(SECOND_MOMENT + "." + p.name(), p.v());
+        }
+        return state;
     }
 
     /** The hyper-parameters. */
@@ -94,7 +103,6 @@ public final class AdamW implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
-        hostArena.close();
+        gradients.close();
     }
 }

@@ -1,5 +1,7 @@
 // `--metrics FILE`: one JSON object per optimizer step (JSON Lines) with step, loss, lr,
-// tokens_per_second, grad_norm, elapsed_s, and val_loss on the steps that measured one.
+// tokens_per_second, grad_norm, elapsed_s, flops_per_step (model FLOPs from the graph), tflops,
+// mfu (tflops over the device's peak; null when the peak is unknown, as on the CPU), and
+// val_loss on the steps that measured one.
 // Each line is flushed so that a file can be followed while training runs. A resumed run appends
 // (steps after its checkpoint that the interrupted run had logged then appear twice).
 package org.panatrain.engine.train;
@@ -26,14 +28,20 @@ import org.panatrain.engine.io.Json;
 public final class MetricsWriter implements Trainer.Listener, AutoCloseable {
     private final Path file;
     private final BufferedWriter writer;
+    private final double peakTflops;
 
+    /** A writer whose mfu is null: no peak rate is known (the CPU). */
     public MetricsWriter(Path file) {
-        this(file, false);
+        this(file, false, Double.NaN);
     }
 
-    /** A writer that appends to {@code file} when {@code append} (a resumed run), else replaces it. */
-    public MetricsWriter(Path file, boolean append) {
+    /**
+     * A writer that appends to {@code file} when {@code append} (a resumed run), else replaces it,
+     * computing mfu = tflops / {@code peakTflops} (NaN: unknown, mfu null).
+     */
+    public MetricsWriter(Path file, boolean append, double peakTflops) {
         this.file = file;
+        this.peakTflops = peakTflops;
         try {
             this.writer = append
                     ? Files.newBufferedWriter(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)
@@ -52,6 +60,9 @@ public final class MetricsWriter implements Trainer.Listener, AutoCloseable {
         line.put("tokens_per_second", Math.round(r.tokensPerSecond()));
         line.put("grad_norm", finiteOrNull(r.gradNorm()));
         line.put("elapsed_s", r.elapsedSeconds());
+        line.put("flops_per_step", r.flopsPerStep());
+        line.put("tflops", finiteOrNull(r.tflops()));
+        line.put("mfu", finiteOrNull(r.tflops() / peakTflops));
         if (!Double.isNaN(r.valLoss())) {
             line.put("val_loss", r.valLoss());
         }

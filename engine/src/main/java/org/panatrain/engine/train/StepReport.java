@@ -14,7 +14,9 @@ package org.panatrain.engine.train;
  * @param elapsedSeconds  training time so far (validation excluded)
  * @param etaSeconds      estimated training time left, from a moving average of the step time
  * @param valLoss         validation loss measured after this step, or NaN
+ * @param flopsPerStep    model FLOPs of the step, all micro-batches (the graph's, recompute excluded: see OpFlops)
+ * @param tflops          flopsPerStep over the step's wall time, in 10^12 FLOP/s (the numerator of MFU)
  */
 public record StepReport(int step, int steps, float loss, float lr, float gradNorm, double tokensPerSecond,
-                         double elapsedSeconds, double etaSeconds, double valLoss) {
+                         double elapsedSeconds, double etaSeconds, double valLoss, long flopsPerStep, double tflops) {
 }

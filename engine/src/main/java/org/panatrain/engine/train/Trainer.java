@@ -1,11 +1,13 @@
 // The training loop: per optimizer step, zero the gradients, run gradAccum micro-batches of
 // B x T (each weighted 1/gradAccum, so micro-batch x accum = one global batch), clip by global
-// norm, take an AdamW step at the scheduled learning rate; every evalEvery steps (and after the
-// last) a validation loss, with early stopping after `patience` evaluations without a new best.
-// Reports every step to a listener (progress lines, metrics files), then saves a checkpoint when
+// norm, take an optimizer step (AdamW unless the caller gives another) at the scheduled learning
+// rate; every evalEvery steps (and after the last) a validation loss, with early stopping after
+// `patience` evaluations without a new best. Reports every step, with its model FLOPs from the
+// graph, to a listener (progress lines, metrics files), then saves a checkpoint when
 // the schedule says so; a resumed run restores weights, moments, step, data position and the
 // early-stopping record, and continues as if never stopped. The test split is evaluated once at
-// the end. Leaves out mixed precision, the loss scaler and dropout (so the RNG state saved is 0).
+// the end. Leaves out mixed precision, the loss scaler, dropout (so the RNG state saved is 0), and
+// checkpoints of other optimizers than AdamW (refused).
 package org.panatrain.engine.train;
 
 import java.util.LinkedHashMap;
@@ -22,6 +24,7 @@ import org.panatrain.engine.model.Gpt2Step;
 import org.panatrain.engine.optim.AdamW;
 import org.panatrain.engine.optim.AdamWConfig;
 import org.panatrain.engine.optim.LrSchedule;
+import org.panatrain.engine.optim.Optimizer;
 
 /**
  * Trains a model in place.
@@ -31,7 +34,7 @@ import org.panatrain.engine.optim.LrSchedule;
  *         System.err.println(report.step() + " " + report.loss()));
  * // with early stopping, a test split and checkpoints:
  * var checkpoints = new CheckpointSchedule(new CheckpointStore(dir, log), 100, 3, true,
- *         Trainer.checkpointSettings(model, config, trainTokens), config.seed(), log);
+ *         Trainer.checkpointSettings(model, config, trainTokens, "adamw"), config.seed(), log);
  * r = Trainer.train(model, config, trainTokens, valTokens, new RunControl(3, testTokens, checkpoints, null), listener);
  * }</pre>
  */
@@ -47,7 +50,7 @@ public final class Trainer {
     }
 
     /**
-     * Runs {@code config.steps()} optimizer steps on {@code train}; {@code validation} may be null.
+     * Runs {@code config.steps()} AdamW steps on {@code train}; {@code validation} may be null.
      * Throws IllegalStateException when the loss stops being finite.
      */
     public static TrainResult train(Gpt2 model, TrainConfig config, TokenSource train, TokenSource validation,
@@ -62,6 +65,23 @@ public final class Trainer {
      */
     public static TrainResult train(Gpt2 model, TrainConfig config, TokenSource train, TokenSource validation,
                                     RunControl control, Listener listener) {
+        try (AdamW optimizer = new AdamW(model, AdamWConfig.defaults().withWeightDecay(config.weightDecay()))) {
+            return train(optimizer, config, train, validation, control, listener);
+        }
+    }
+
+    /**
+     * Runs {@code config.steps()} steps of {@code optimizer} (the caller's: it stays open) on its
+     * model, as {@code control} says; {@code config.weightDecay()} is the optimizer's business, given
+     * when it was made. Checkpoints need AdamW.
+     */
+    public static TrainResult train(Optimizer optimizer, TrainConfig config, TokenSource train, TokenSource validation,
+                                    RunControl control, Listener listener) {
+        Gpt2 model = optimizer.model();
+        if (control.checkpoints() != null && !(optimizer instanceof AdamW)) {
+            throw new IllegalArgumentException("checkpoints hold AdamW's state only in this version; --optimizer "
+                    + optimizer.name() + " cannot be checkpointed");
+        }
         if (control.patience() > 0 && validation == null) {
             throw new IllegalArgumentException("early stopping (--patience) needs validation data");
         }
@@ -86,11 +106,11 @@ public final class Trainer {
         int done = 0;
         boolean stoppedEarly;
         long peakBytes;
-        try (Gpt2Step step = model.newStep(B, T, recompute);
-             AdamW optimizer = new AdamW(model, AdamWConfig.defaults().withWeightDecay(config.weightDecay()))) {
+        try (Gpt2Step step = model.newStep(B, T, recompute)) {
+            long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
             peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
             Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
-                    : checkpoints.resume(model, optimizer);
+                    : checkpoints.resume(model, (AdamW) optimizer);
             if (resumed.isPresent()) {
                 CheckpointState state = resumed.get();
                 firstStep = Math.toIntExact(state.step());
@@ -136,14 +156,15 @@ public final class Trainer {
                 }
                 listener.onStep(new StepReport(done, config.steps(), loss, lr, gradNorm,
                         config.tokensPerStep() / seconds, trainSeconds,
-                        recentStepSeconds * (config.steps() - done), stepValLoss));
+                        recentStepSeconds * (config.steps() - done), stepValLoss, flopsPerStep,
+                        flopsPerStep / seconds / 1e12));
                 if (checkpoints != null) {
                     var position = new CheckpointSchedule.Position(reader.position(), reader.epoch(), 0, bestValLoss,
                             evalsSinceBest);
                     if (stoppedEarly) {
-                        checkpoints.save(done, model, optimizer, position);
+                        checkpoints.save(done, model, (AdamW) optimizer, position);
                     } else {
-                        checkpoints.afterStep(done, config.steps(), model, optimizer, position);
+                        checkpoints.afterStep(done, config.steps(), model, (AdamW) optimizer, position);
                     }
                 }
             }
@@ -161,7 +182,8 @@ public final class Trainer {
      * numbers of a step (model shape, batch, schedule, optimizer, seed, training data). Evaluation
      * and logging settings may change between the runs.
      */
-    public static SequencedMap<String, String> checkpointSettings(Gpt2 model, TrainConfig c, TokenSource train) {
+    public static SequencedMap<String, String> checkpointSettings(Gpt2 model, TrainConfig c, TokenSource train,
+                                                                  String optimizer) {
         SequencedMap<String, String> s = new LinkedHashMap<>(model.config().toMetadata());
         s.put("batch", Integer.toString(c.microBatch()));
         s.put("seq", Integer.toString(c.seq()));
@@ -173,7 +195,7 @@ public final class Trainer {
         s.put("weight_decay", Float.toString(c.weightDecay()));
         s.put("clip", Float.toString(c.clip()));
         s.put("seed", Long.toString(c.seed()));
-        s.put("optimizer", "adamw");
+        s.put("optimizer", optimizer);
         s.put("data", train.name());
         s.put("data_tokens", Long.toString(train.length()));
         return s;

@@ -1,0 +1,137 @@
+// Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2): the
+// update is the sign of an interpolation of momentum and gradient, so every element moves by
+// exactly lr (plus decoupled weight decay), and the state is one momentum: 4 bytes a parameter.
+// Per element, with weight decay only on 2+-D tensors (nanoGPT's groups):
+//   c = beta1 m + (1 - beta1) g;  w = w - lr (sign(c) + wd w);  m = beta2 m + (1 - beta2) g
+// sign(0) = 0 as torch.sign. The paper advises a learning rate 3-10x smaller than AdamW's and a
+// weight decay 3-10x larger (so lr * wd stays); this class takes whatever it is given.
+// Runs in plain Java on host tensors (the CPU backend); leaves out a device kernel.
+package org.panatrain.engine.optim;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.SequencedMap;
+import org.panatrain.engine.model.Gpt2;
+import org.panatrain.engine.model.Parameter;
+import org.panatrain.memory.DType;
+import org.panatrain.memory.Tensor;
+
+/**
+ * The Lion optimizer.
+ *
+ * <pre>{@code
+ * try (Lion opt = new Lion(model, Lion.Config.defaults().withWeightDecay(1f))) {
+ *     opt.step(3e-4f);
+ * }
+ * }</pre>
+ */
+public final class Lion implements Optimizer {
+    /** State name of the momentum (as lion-pytorch's state dict), followed by "." and the parameter name. */
+    public static final String MOMENTUM = "exp_avg";
+
+    /** Lion's betas and decoupled weight decay. */
+    public record Config(float beta1, float beta2, float weightDecay) {
+        public Config {
+            if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(weightDecay >= 0)) {
+                throw new IllegalArgumentException("Lion needs 0 <= betas < 1 and weight decay >= 0, got " + this);
+            }
+        }
+
+        /** The paper's defaults: betas 0.9 and 0.99, no weight decay. */
+        public static Config defaults() {
+            return new Config(0.9f, 0.99f, 0f);
+        }
+
+        /** The same config with another weight decay. */
+        public Config withWeightDecay(float wd) {
+            return new Config(beta1, beta2, wd);
+        }
+    }
+
+    private final Gpt2 model;
+    private final Config config;
+    private final Gradients gradients;
+    private final HostState host = new HostState();
+    private final List<Tensor> momenta; // per parameter, its shape
+    private int stepCount;
+
+    public Lion(Gpt2 model, Config config) {
+        HostState.requireHost(model, "lion");
+        this.model = model;
+        this.config = config;
+        this.gradients = new Gradients(model);
+        this.momenta = model.parameters().stream().map(p -> host.allocate(DType.FP32, p.spec().shape())).toList();
+    }
+
+    @Override
+    public String name() {
+        return "lion";
+    }
+
+    @Override
+    public String description() {
+        return "Lion betas " + config.beta1() + "/" + config.beta2() + ", weight decay " + config.weightDecay();
+    }
+
+    @Override
+    public Gpt2 model() {
+        return model;
+    }
+
+    @Override
+    public Gradients gradients() {
+        return gradients;
+    }
+
+    @Override
+    public void step(float lr) {
+        stepCount++;
+        float b1 = config.beta1();
+        float b2 = config.beta2();
+        List<Parameter> parameters = model.parameters();
+        for (int i = 0; i < parameters.size(); i++) {
+            Parameter p = parameters.get(i);
+            Tensor w = p.value();
+            Tensor g = p.grad();
+            Tensor m = momenta.get(i);
+            float decay = 1f - lr * (p.spec().decays() ? config.weightDecay() : 0f);
+            for (long j = 0, n = w.numel(); j < n; j++) {
+                float gj = g.getFloat(j);
+                float mj = m.getFloat(j);
+                float c = b1 * mj + (1f - b1) * gj;
+                w.setFloat(j, w.getFloat(j) * decay - lr * Math.signum(c));
+                m.setFloat(j, b2 * mj + (1f - b2) * gj);
+            }
+        }
+    }
+
+    @Override
+    public int stepCount() {
+        return stepCount;
+    }
+
+    @Override
+    public void restoreStepCount(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("step count must not be negative, got " + count);
+        }
+        stepCount = count;
+    }
+
+    /** The momentum of every parameter: exp_avg.NAME. */
+    @Override
+    public SequencedMap<String, Tensor> stateTensors() {
+        SequencedMap<String, Tensor> state = new LinkedHashMap<>();
+        List<Parameter> parameters = model.parameters();
+        for (int i = 0; i < parameters.size(); i++) {
+            state.put(MOMENTUM + "." + parameters.get(i).name(), momenta.get(i));
+        }
+        return state;
+    }
+
+    @Override
+    public void close() {
+        gradients.close();
+        host.close();
+    }
+}
