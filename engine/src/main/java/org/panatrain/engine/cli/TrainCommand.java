@@ -10,11 +10,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.panatrain.engine.data.ArithmeticCorpus;
+import org.panatrain.engine.data.BatchSource;
 import org.panatrain.engine.data.ExactMatch;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.io.Json;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.train.ArithmeticTask;
+import org.panatrain.engine.train.BatchReader;
 import org.panatrain.engine.train.MetricsWriter;
 import org.panatrain.engine.train.StepReport;
 import org.panatrain.engine.train.TrainConfig;
@@ -86,22 +89,24 @@ final class TrainCommand implements Command {
                 throw new UsageException("--seq " + config.seq() + " is longer than the model's n_positions " + cfg.nPositions());
             }
             try (DataChoice data = DataChoice.open(o, cfg.vocabSize(), config.tokensPerStep() * config.steps(), config.seed());
-                 MetricsWriter metrics = o.path(METRICS.name()).map(MetricsWriter::new).orElse(null)) {
-                DataChoice.requireBatch(data.train(), config.microBatch(), config.seq());
+                 MetricsWriter metrics = o.path(METRICS.name()).map(MetricsWriter::new).orElse(null);
+                 BatchSource batches = batches(data, config)) {
                 if (data.validation() != null) {
                     DataChoice.requireBatch(data.validation(), config.microBatch(), config.seq());
                 }
                 printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null);
                 int logEvery = o.intValue(LOG_EVERY.name(), Math.max(1, config.steps() / 20));
-                TrainResult result = Trainer.train(model, config, data.train(), data.validation(), report -> {
+                TrainResult result = Trainer.train(model, config, batches, data.validation(), report -> {
                     progress(err, report, logEvery, config.tokensPerStep());
                     if (metrics != null) {
                         metrics.onStep(report);
                     }
                 });
-                err.printf("done: %d steps in %s, loss %.4f%s, %.0f tokens/s%n", result.steps(), clock(result.seconds()),
-                        result.loss(), Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
-                        result.tokensPerSecond());
+                double loaderWait = batches.waitNanos() * 1e-9;
+                err.printf("done: %d steps in %s, loss %.4f%s, %.0f tokens/s, waited %.3f s for data%n", result.steps(),
+                        clock(result.seconds()), result.loss(),
+                        Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
+                        result.tokensPerSecond(), loaderWait);
                 ExactMatch.Result accuracy = data.corpus() == null ? null : reportAccuracy(err, model, data.corpus());
                 if (o.has(SAVE.name())) {
                     Path save = o.path(SAVE.name()).orElseThrow();
@@ -109,7 +114,7 @@ final class TrainCommand implements Command {
                     err.println("saved the weights to " + save);
                 }
                 if (o.flag(JSON.name())) {
-                    out.println(Json.write(json(result, kernels, accuracy)));
+                    out.println(Json.write(json(result, kernels, accuracy, loaderWait)));
                 }
             }
         }
@@ -167,7 +172,16 @@ final class TrainCommand implements Command {
         return r;
     }
 
-    private static Map<String, Object> json(TrainResult r, Kernels kernels, ExactMatch.Result accuracy) {
+    /** Token shards are read by the prefetching loader (one shard, rank 0 of 1); in-memory data in place. */
+    private static BatchSource batches(DataChoice data, TrainConfig c) {
+        DataChoice.requireBatch(data.train(), c.microBatch(), c.seq());
+        return data.train() instanceof DataChoice.ShardTokens s
+                ? ShardLoader.over(List.of(s.shard()), c.microBatch(), c.seq(), c.seed(), 0, 1)
+                : new BatchReader(data.train(), c.microBatch(), c.seq());
+    }
+
+    private static Map<String, Object> json(TrainResult r, Kernels kernels, ExactMatch.Result accuracy,
+                                            double loaderWaitSeconds) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("steps", r.steps());
         m.put("loss", MetricsWriter.finiteOrNull(r.loss()));
@@ -181,6 +195,7 @@ final class TrainCommand implements Command {
         }
         m.put("precision", "fp32");
         m.put("seconds", r.seconds());
+        m.put("loader_wait_s", loaderWaitSeconds);
         if (accuracy != null) {
             m.put("test_accuracy", accuracy.accuracy());
         }

@@ -5,6 +5,7 @@
 // Leaves out checkpoints, mixed precision and the loss scaler (later issues).
 package org.panatrain.engine.train;
 
+import org.panatrain.engine.data.BatchSource;
 import org.panatrain.engine.data.TokenSource;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Step;
@@ -37,9 +38,14 @@ public final class Trainer {
      */
     public static TrainResult train(Gpt2 model, TrainConfig config, TokenSource train, TokenSource validation,
                                     Listener listener) {
+        return train(model, config, new BatchReader(train, config.microBatch(), config.seq()), validation, listener);
+    }
+
+    /** {@link #train(Gpt2, TrainConfig, TokenSource, TokenSource, Listener)} on batches from {@code reader}. */
+    public static TrainResult train(Gpt2 model, TrainConfig config, BatchSource reader, TokenSource validation,
+                                    Listener listener) {
         int B = config.microBatch();
         int T = config.seq();
-        BatchReader reader = new BatchReader(train, B, T);
         LrSchedule schedule = new LrSchedule(config.lr(), config.minLr(), config.warmup(), config.steps());
         int[] inputs = new int[B * T];  // (B, T)
         int[] targets = new int[B * T]; // (B, T)
