@@ -15,12 +15,12 @@ import org.panatrain.engine.model.Gpt2;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.memory.Tensor;
 
-final class ChildJvm {
+public final class ChildJvm {
     private ChildJvm() {
     }
 
     /** Starts {@code main} with the system properties {@code properties} ("-Dk=v") and {@code args}; stdout discarded. */
-    static Process start(Class<?> main, List<String> properties, String... args) throws Exception {
+    public static Process start(Class<?> main, List<String> properties, String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         Set<String> entries = new LinkedHashSet<>();
         for (Class<?> c : List.of(main, Gpt2.class, Kernels.class, Tensor.class, Cuda.class)) {
