@@ -235,6 +235,9 @@ public final class ShardLoader implements BatchSource {
      * shape, seed, rank and world size recorded it; drops the batches prefetched so far.
      */
     public void seek(Position p) {
+        if (closed) {
+            throw new IllegalStateException("the shard loader is closed");
+        }
         EpochOrder order = new EpochOrder();
         order.shuffle(p.epoch());
         long shardBatches = p.shard() < shards.size() ? order.first[p.shard() + 1] - order.first[p.shard()] : 0;
