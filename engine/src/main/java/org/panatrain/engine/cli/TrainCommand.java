@@ -13,7 +13,9 @@ import java.util.Map;
 import org.panatrain.engine.checkpoint.CheckpointSchedule;
 import org.panatrain.engine.checkpoint.CheckpointStore;
 import org.panatrain.engine.data.ArithmeticCorpus;
+import org.panatrain.engine.data.BatchSource;
 import org.panatrain.engine.data.ExactMatch;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.data.TokenSource;
 import org.panatrain.engine.io.Json;
 import org.panatrain.engine.metrics.MetricsHistory;
@@ -23,6 +25,7 @@ import org.panatrain.engine.model.Gpt2MemoryPlan;
 import org.panatrain.engine.optim.Optimizer;
 import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.train.ArithmeticTask;
+import org.panatrain.engine.train.BatchReader;
 import org.panatrain.engine.train.MetricsWriter;
 import org.panatrain.engine.train.RunControl;
 import org.panatrain.engine.train.StepReport;
@@ -124,8 +127,8 @@ final class TrainCommand implements Command {
                     requested.seed());
                  MetricsWriter metrics = o.path(METRICS.name()).map(f -> new MetricsWriter(f, o.flag(RESUME.name()), Double.NaN))
                          .orElse(null);
-                 Optimizer optimizer = optimizerKind.create(model, requested.weightDecay())) {
-                DataChoice.requireBatch(data.train(), requested.microBatch(), requested.seq());
+                 Optimizer optimizer = optimizerKind.create(model, requested.weightDecay());
+                 BatchSource batches = batches(data, requested, o.has(CHECKPOINT_DIR.name()))) {
                 TrainConfig config = o.has(EPOCHS.name()) ? withEpochs(o, data.train(), requested) : requested;
                 for (TokenSource eval : new TokenSource[] {data.validation(), data.test()}) {
                     if (eval != null) {
@@ -156,7 +159,7 @@ final class TrainCommand implements Command {
                 MetricsHistory history = new MetricsHistory();
                 RunControl control = new RunControl(o.intValue(PATIENCE.name(), 0), data.test(), checkpoints,
                         plan.policies());
-                TrainResult result = Trainer.train(optimizer, config, data.train(), data.validation(), control, report -> {
+                TrainResult result = Trainer.train(optimizer, config, batches, data.validation(), control, report -> {
                     progress(err, report, logEvery, config.tokensPerStep());
                     history.onStep(report);
                     if (metrics != null) {
@@ -168,12 +171,14 @@ final class TrainCommand implements Command {
                             result.steps(), o.intValue(PATIENCE.name(), 0));
                 }
                 String test = Double.isNaN(result.testLoss()) ? "" : String.format(", test_loss %.4f", result.testLoss());
+                double loaderWait = batches.waitNanos() * 1e-9;
                 if (Double.isNaN(result.tokensPerSecond())) { // resumed from a checkpoint of a finished run
                     err.printf("done: nothing left to train at step %d%s%n", result.steps(), test);
                 } else {
-                    err.printf("done: %d steps in %s, loss %.4f%s%s, %.0f tokens/s%n", result.steps(), clock(result.seconds()),
-                            result.loss(), Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
-                            test, result.tokensPerSecond());
+                    err.printf("done: %d steps in %s, loss %.4f%s%s, %.0f tokens/s, waited %.3f s for data%n", result.steps(),
+                            clock(result.seconds()), result.loss(),
+                            Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
+                            test, result.tokensPerSecond(), loaderWait);
                 }
                 ExactMatch.Result accuracy = data.corpus() == null ? null : reportAccuracy(err, model, data.corpus());
                 if (o.has(SAVE.name())) {
@@ -188,6 +193,7 @@ final class TrainCommand implements Command {
                 }
                 if (o.flag(JSON.name())) {
                     Map<String, Object> json = json(result, kernels, accuracy, plan, config.gradAccum());
+                    json.put("loader_wait_s", loaderWait);
                     json.put("optimizer", optimizer.name());
                     json.put("optimizer_bytes_per_parameter", optimizer.stateBytesPerParameter());
                     json.put("report", report == null ? null : report.toString());
@@ -278,6 +284,17 @@ final class TrainCommand implements Command {
         err.printf("test accuracy: %d/%d = %.1f%% exact match (greedy decoding, problems never seen in training)%n",
                 r.correct(), r.total(), 100 * r.accuracy());
         return r;
+    }
+
+    /**
+     * Token shards are read by the prefetching loader (one shard, rank 0 of 1), in-memory data in
+     * place; with checkpoints, the sequential reader whose position they record.
+     */
+    private static BatchSource batches(DataChoice data, TrainConfig c, boolean checkpoints) {
+        DataChoice.requireBatch(data.train(), c.microBatch(), c.seq());
+        return data.train() instanceof DataChoice.ShardTokens s && !checkpoints
+                ? ShardLoader.over(List.of(s.shard()), c.microBatch(), c.seq(), c.seed(), 0, 1)
+                : new BatchReader(data.train(), c.microBatch(), c.seq());
     }
 
     private static Map<String, Object> json(TrainResult r, Kernels kernels, ExactMatch.Result accuracy, Gpt2MemoryPlan plan,

@@ -5,6 +5,7 @@
 // shuffled when it is made) and sharding across processes.
 package org.panatrain.engine.train;
 
+import org.panatrain.engine.data.BatchSource;
 import org.panatrain.engine.data.TokenSource;
 
 /**
@@ -16,7 +17,7 @@ import org.panatrain.engine.data.TokenSource;
  * reader.next(inputs, targets);
  * }</pre>
  */
-public final class BatchReader {
+public final class BatchReader implements BatchSource {
     private final TokenSource source;
     private final int B;
     private final int T;
@@ -65,6 +66,7 @@ public final class BatchReader {
     }
 
     /** Fills inputs (B*T) and targets (B*T) with the next batch and advances. */
+    @Override
     public void next(int[] inputs, int[] targets) {
         if (position + window.length > source.length()) {
             position = 0;

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.SequencedMap;
 import org.panatrain.engine.checkpoint.CheckpointSchedule;
 import org.panatrain.engine.checkpoint.CheckpointState;
+import org.panatrain.engine.data.BatchSource;
 import org.panatrain.engine.data.TokenSource;
 import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.graph.Scheduler;
@@ -77,7 +78,21 @@ public final class Trainer {
      */
     public static TrainResult train(Optimizer optimizer, TrainConfig config, TokenSource train, TokenSource validation,
                                     RunControl control, Listener listener) {
+        return train(optimizer, config, new BatchReader(train, config.microBatch(), config.seq()), validation, control,
+                listener);
+    }
+
+    /**
+     * {@link #train(Optimizer, TrainConfig, TokenSource, TokenSource, RunControl, Listener)} on
+     * batches from {@code batches} (the caller's: it stays open). Checkpoints need the sequential
+     * {@link BatchReader}, whose position they record.
+     */
+    public static TrainResult train(Optimizer optimizer, TrainConfig config, BatchSource batches, TokenSource validation,
+                                    RunControl control, Listener listener) {
         Gpt2 model = optimizer.model();
+        if (control.checkpoints() != null && !(batches instanceof BatchReader)) {
+            throw new IllegalArgumentException("checkpoints record the position of the sequential batch reader only");
+        }
         if (control.checkpoints() != null && !(optimizer instanceof AdamW)) {
             throw new IllegalArgumentException("checkpoints hold AdamW's state only in this version; --optimizer "
                     + optimizer.name() + " cannot be checkpointed");
@@ -90,7 +105,7 @@ public final class Trainer {
                 : Scheduler.uniform(RecomputePolicy.NONE, model.config().nLayer());
         int B = config.microBatch();
         int T = config.seq();
-        BatchReader reader = new BatchReader(train, B, T);
+        BatchReader reader = batches instanceof BatchReader r ? r : null; // its position goes into checkpoints
         LrSchedule schedule = new LrSchedule(config.lr(), config.minLr(), config.warmup(), config.steps());
         int[] inputs = new int[B * T];  // (B, T)
         int[] targets = new int[B * T]; // (B, T)
@@ -125,7 +140,7 @@ public final class Trainer {
                 optimizer.zeroGrad();
                 double lossSum = 0;
                 for (int micro = 0; micro < config.gradAccum(); micro++) {
-                    reader.next(inputs, targets);
+                    batches.next(inputs, targets);
                     lossSum += step.forwardBackward(inputs, targets, microWeight);
                 }
                 loss = (float) (lossSum / config.gradAccum());

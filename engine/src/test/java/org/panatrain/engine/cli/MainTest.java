@@ -208,6 +208,7 @@ class MainTest {
         Map<String, Object> result = object(o.lastOutLine());
         assertThat(((Number) result.get("val_loss")).doubleValue()).isCloseTo(Math.log(256), within(0.2));
         assertThat(result).doesNotContainKey("test_accuracy");
+        assertThat(((Number) result.get("loader_wait_s")).doubleValue()).isNotNegative(); // read by the shard loader
 
         tokens[123] = 300;
         Path bad = dir.resolve("bad-token.bin");

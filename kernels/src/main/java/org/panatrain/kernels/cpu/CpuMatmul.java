@@ -192,7 +192,11 @@ public final class CpuMatmul {
 
     /** Product of all dimensions but the last (unlike Tensor.rows(), right when the last is 0). */
     private static int rows(Tensor t) {
-        return Math.toIntExact(Tensor.numel(Arrays.copyOf(t.shape(), t.rank() - 1)));
+        long rows = 1;
+        for (int i = 0; i < t.rank() - 1; i++) {
+            rows *= t.dim(i);   // no shape() copy: the step's hot path allocates nothing here
+        }
+        return Math.toIntExact(rows);
     }
 
     private static int ceilDiv(int x, int y) {

@@ -1,10 +1,13 @@
 // The CPU backend's worker threads: one fixed pool per backend, work split into contiguous
 // ranges so that every result is independent of scheduling (deterministic reductions reduce
-// per-range partials in range order). Knob: -Dpanatrain.threads=N (default: all processors).
+// per-range partials in range order), run by task objects made once and reused, so that a call
+// allocates nothing. Knob: -Dpanatrain.threads=N (default: all processors).
 package org.panatrain.kernels.cpu;
 
+import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
 
 /**
@@ -26,6 +29,8 @@ public final class Parallel implements AutoCloseable {
 
     private final ForkJoinPool pool;
     private final int threads;
+    private final Root root = new Root();
+    private Chunk[] tasks = new Chunk[0];   // grow-only, reused by every call
 
     public Parallel(int threads) {
         if (threads < 1) {
@@ -71,11 +76,7 @@ public final class Parallel implements AutoCloseable {
             body.run(0, n);
             return;
         }
-        forChunks(n, chunks, (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                body.run(chunkStart(n, chunks, c), chunkStart(n, chunks, c + 1));
-            }
-        });
+        dispatch(n, chunks, body, true);
     }
 
     /** Runs body over chunk indices [0, chunks) in parallel; chunk c covers chunkStart(n, chunks, c)... */
@@ -84,25 +85,89 @@ public final class Parallel implements AutoCloseable {
             chunkBody.run(0, chunks);
             return;
         }
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks];
-        for (int c = 0; c < chunks; c++) {
-            final int cc = c;
-            tasks[c] = new RecursiveAction() {
-                @Override
-                protected void compute() {
-                    chunkBody.run(cc, cc + 1);
-                }
-            };
+        dispatch(n, chunks, chunkBody, false);
+    }
+
+    /**
+     * Runs chunk tasks 0..chunks-1 of the current call on the pool. The task objects are made once
+     * and reinitialized per call, so a call allocates nothing (one caller at a time, as the CPU
+     * backend is used); a call from inside one of this pool's tasks gets tasks of its own.
+     */
+    private void dispatch(int n, int chunks, RangeBody body, boolean ranges) {
+        if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool) {
+            ForkJoinTask<?>[] nested = new ForkJoinTask<?>[chunks];
+            for (int c = 0; c < chunks; c++) {
+                nested[c] = new Chunk(c, n, chunks, body, ranges);
+            }
+            ForkJoinTask.invokeAll(nested);
+            return;
         }
-        if (ForkJoinTask.inForkJoinPool()) {
-            ForkJoinTask.invokeAll(tasks);
-        } else {
-            pool.invoke(new RecursiveAction() {
-                @Override
-                protected void compute() {
-                    invokeAll(tasks);
-                }
-            });
+        if (tasks.length < chunks) {
+            tasks = Arrays.copyOf(tasks, chunks);
+        }
+        for (int c = 0; c < chunks; c++) {
+            if (tasks[c] == null) {
+                tasks[c] = new Chunk(c, 0, 0, null, false);
+            }
+            tasks[c].set(n, chunks, body, ranges);
+            tasks[c].reinitialize();
+        }
+        root.chunks = chunks;
+        root.reinitialize();
+        try {
+            pool.invoke(root);
+        } finally {
+            for (int c = 0; c < chunks; c++) {
+                tasks[c].set(0, 0, null, false); // drop the body: it holds the call's tensors
+            }
+        }
+    }
+
+    /** Chunk c of a call: the range of chunk c (forRange) or the chunk index c (forChunks). */
+    private static final class Chunk extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private final int c;
+        private int n;
+        private int chunks;
+        private transient RangeBody body;
+        private boolean ranges;
+
+        Chunk(int c, int n, int chunks, RangeBody body, boolean ranges) {
+            this.c = c;
+            set(n, chunks, body, ranges);
+        }
+
+        void set(int n, int chunks, RangeBody body, boolean ranges) {
+            this.n = n;
+            this.chunks = chunks;
+            this.body = body;
+            this.ranges = ranges;
+        }
+
+        @Override
+        protected void compute() {
+            if (ranges) {
+                body.run(chunkStart(n, chunks, c), chunkStart(n, chunks, c + 1));
+            } else {
+                body.run(c, c + 1);
+            }
+        }
+    }
+
+    /** Forks chunks 1.. of the current call, runs chunk 0 itself, then joins the rest. */
+    private final class Root extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private int chunks;
+
+        @Override
+        protected void compute() {
+            for (int c = chunks - 1; c >= 1; c--) {
+                tasks[c].fork();
+            }
+            tasks[0].invoke();
+            for (int c = 1; c < chunks; c++) {
+                tasks[c].join();
+            }
         }
     }
 

@@ -1,0 +1,31 @@
+// What the training loop reads its micro-batches from: the in-memory BatchReader (built-in
+// corpus, synthetic tokens) or the prefetching ShardLoader (token shard files). Leaves out
+// positions and resuming, which each source records in its own terms.
+package org.panatrain.engine.data;
+
+/**
+ * B x T training batches, one after another.
+ *
+ * <pre>{@code
+ * try (BatchSource batches = ShardLoader.open(files, V, B, T, seed)) {
+ *     int[] inputs = new int[B * T], targets = new int[B * T];
+ *     batches.next(inputs, targets);
+ *     double waited = batches.waitNanos() * 1e-9;
+ * }
+ * }</pre>
+ */
+public interface BatchSource extends AutoCloseable {
+
+    /** Fills inputs (B*T) and targets (B*T, the inputs shifted by one token) with the next batch. */
+    void next(int[] inputs, int[] targets);
+
+    /** Nanoseconds the callers of {@link #next} have waited for data so far (0 when reading in place). */
+    default long waitNanos() {
+        return 0;
+    }
+
+    /** Releases what the source holds (threads, mapped files); a no-op for in-memory sources. */
+    @Override
+    default void close() {
+    }
+}
