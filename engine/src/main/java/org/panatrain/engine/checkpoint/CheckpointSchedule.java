@@ -8,18 +8,22 @@ package org.panatrain.engine.checkpoint;
 import java.util.Optional;
 import java.util.SequencedMap;
 import java.util.function.Consumer;
+import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionState;
 
 /**
  * {@code --checkpoint-dir}, {@code --checkpoint-every}, {@code --keep-last}, {@code --resume}.
  *
  * <pre>{@code
  * CheckpointSchedule ckpt = new CheckpointSchedule(store, 100, 3, true, runConfig, seed, System.err::println);
- * long start = ckpt.resume(model, optimizer).map(s -> { reader.seek(s.dataPosition()); return s.step(); }).orElse(0L);
- * for (long step = start + 1; step <= steps; step++) {
+ * Optional<CheckpointState> resumed = ckpt.resume(model, optimizer, Precision.FP16);
+ * resumed.ifPresent(s -> { reader.seek(s.dataPosition()); precision.restore(s.precision()); });
+ * for (long step = resumed.map(CheckpointState::step).orElse(0L) + 1; step <= steps; step++) {
  *     ...train one step...
- *     ckpt.afterStep(step, steps, model, optimizer, reader.position(), 0, 0);
+ *     ckpt.afterStep(step, steps, model, optimizer, reader.position(), 0, 0, precision.state());
  * }
  * }</pre>
  *
@@ -42,9 +46,11 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
     /**
      * With {@code resume}: restores the newest complete checkpoint into {@code model} and
      * {@code optimizer} and returns its state (the loop continues after its step, from its data
-     * position). Empty when not resuming or when there is no checkpoint yet.
+     * position, and restores its precision state). Empty when not resuming or when there is no
+     * checkpoint yet. A checkpoint trained in another precision than {@code precision} is refused
+     * with a BadInputException before anything changes.
      */
-    public Optional<CheckpointState> resume(Gpt2 model, AdamW optimizer) {
+    public Optional<CheckpointState> resume(Gpt2 model, AdamW optimizer, Precision precision) {
         if (!resume) {
             return Optional.empty();
         }
@@ -53,22 +59,28 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
             log.accept("checkpoint: nothing to resume, starting at step 0");
             return Optional.empty();
         }
+        Precision saved = found.get().state().precision().precision();
+        if (saved != precision) {
+            throw new BadInputException(found.get().directory().resolve(CheckpointStore.STATE_FILE),
+                    "checkpoint was trained with --precision " + saved.cliName() + ", this run uses --precision "
+                            + precision.cliName() + " (resume it with --precision " + saved.cliName() + ")");
+        }
         found.get().restore(model, optimizer);
         log.accept("checkpoint: resumed from " + found.get().directory() + " (step " + found.get().state().step() + ")");
         return Optional.of(found.get().state());
     }
 
     /**
-     * Saves (with the data position, the epoch and the state of the run's random generator; loss
-     * scale 1: no loss scaling yet) when {@code step} is a multiple of {@code every} or the last of {@code totalSteps},
-     * then prunes; returns whether it saved.
+     * Saves (with the data position, the epoch, the state of the run's random generator and its
+     * precision state) when {@code step} is a multiple of {@code every} or the last of
+     * {@code totalSteps}, then prunes; returns whether it saved.
      */
     public boolean afterStep(long step, long totalSteps, Gpt2 model, AdamW optimizer, long dataPosition, long epoch,
-                             long rngState) {
+                             long rngState, PrecisionState precision) {
         if (!(step == totalSteps || (every > 0 && step % every == 0))) {
             return false;
         }
-        CheckpointState state = new CheckpointState(step, dataPosition, seed, epoch, rngState, 1f, 0, 0, runConfig);
+        CheckpointState state = new CheckpointState(step, dataPosition, seed, epoch, rngState, precision, runConfig);
         log.accept("checkpoint: saved " + store.save(model, optimizer, state));
         store.prune(keepLast);
         return true;

@@ -6,6 +6,7 @@ package org.panatrain.engine.cli;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,9 @@ import org.panatrain.engine.data.ExactMatch;
 import org.panatrain.engine.io.Json;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionPolicy;
+import org.panatrain.engine.precision.TrainingPrecision;
 import org.panatrain.engine.train.ArithmeticTask;
 import org.panatrain.engine.train.MetricsWriter;
 import org.panatrain.engine.train.StepReport;
@@ -51,6 +55,9 @@ final class TrainCommand implements Command {
             "progress line every N steps (default steps/20)");
     static final OptionSpec METRICS = OptionSpec.of("metrics", OptionSpec.Kind.TEXT, "FILE",
             "write one JSON object per step (JSON Lines)");
+    static final OptionSpec PRECISION = OptionSpec.choice("precision",
+            Arrays.stream(Precision.values()).map(Precision::cliName).toList(),
+            "number formats (default fp32); on the CPU tf32/bf16/fp16/fp8 are emulated by rounding, fp16 with loss scaling");
     static final OptionSpec JSON = OptionSpec.flag("json", "print the results as one JSON object on stdout");
 
     @Override
@@ -67,7 +74,7 @@ final class TrainCommand implements Command {
     public List<OptionSpec> options() {
         return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, INIT, DataChoice.DATA, DataChoice.VAL_DATA,
                 Backends.DEVICE, Backends.THREADS, BATCH, SEQ, GRAD_ACCUM, STEPS, LR, MIN_LR, WARMUP, WEIGHT_DECAY,
-                CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, LOG_EVERY, SAVE, METRICS, JSON);
+                CLIP, SEED, EVAL_EVERY, EVAL_BATCHES, LOG_EVERY, SAVE, METRICS, PRECISION, JSON);
     }
 
     @Override
@@ -77,7 +84,8 @@ final class TrainCommand implements Command {
         }
         Gpt2Config modelConfig = o.has(INIT.name()) ? null : ModelChoice.resolve(o);
         TrainConfig config = trainConfig(o);
-        try (Kernels kernels = Backends.open(o, err);
+        PrecisionPolicy policy = PrecisionPolicy.of(Precision.parse(o.text(PRECISION.name(), "fp32")));
+        try (Kernels kernels = TrainingPrecision.backend(Backends.open(o, err), policy);
              Gpt2 model = o.has(INIT.name())
                      ? Gpt2.load(InputFiles.existing(o.path(INIT.name()).orElseThrow()), kernels)
                      : Gpt2.create(modelConfig, kernels, config.seed())) {
@@ -91,9 +99,9 @@ final class TrainCommand implements Command {
                 if (data.validation() != null) {
                     DataChoice.requireBatch(data.validation(), config.microBatch(), config.seq());
                 }
-                printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null);
+                printStart(err, model, kernels, policy, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null);
                 int logEvery = o.intValue(LOG_EVERY.name(), Math.max(1, config.steps() / 20));
-                TrainResult result = Trainer.train(model, config, data.train(), data.validation(), report -> {
+                TrainResult result = Trainer.train(model, config, policy, data.train(), data.validation(), report -> {
                     progress(err, report, logEvery, config.tokensPerStep());
                     if (metrics != null) {
                         metrics.onStep(report);
@@ -102,6 +110,7 @@ final class TrainCommand implements Command {
                 err.printf("done: %d steps in %s, loss %.4f%s, %.0f tokens/s%n", result.steps(), clock(result.seconds()),
                         result.loss(), Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
                         result.tokensPerSecond());
+                err.println("precision " + result.precision().summary());
                 ExactMatch.Result accuracy = data.corpus() == null ? null : reportAccuracy(err, model, data.corpus());
                 if (o.has(SAVE.name())) {
                     Path save = o.path(SAVE.name()).orElseThrow();
@@ -109,7 +118,7 @@ final class TrainCommand implements Command {
                     err.println("saved the weights to " + save);
                 }
                 if (o.flag(JSON.name())) {
-                    out.println(Json.write(json(result, kernels, accuracy)));
+                    out.println(Json.write(json(result, TrainingPrecision.device(kernels), accuracy)));
                 }
             }
         }
@@ -129,13 +138,14 @@ final class TrainCommand implements Command {
         }
     }
 
-    private static void printStart(PrintStream err, Gpt2 model, Kernels kernels, TrainConfig c, DataChoice data,
-                                   String init) {
+    private static void printStart(PrintStream err, Gpt2 model, Kernels kernels, PrecisionPolicy policy, TrainConfig c,
+                                   DataChoice data, String init) {
         Gpt2Config m = model.config();
         err.printf("model: L=%d NH=%d C=%d maxT=%d V=%d, %,d parameters (%s)%n", m.nLayer(), m.nHead(), m.nEmbd(),
                 m.nPositions(), m.vocabSize(), model.parameterCount(),
                 init == null ? "new, seed " + c.seed() : "from " + init);
-        err.println("device: " + deviceName(kernels) + ", precision fp32");
+        err.println("device: " + deviceName(TrainingPrecision.device(kernels)) + ", precision " + policy.precision().cliName()
+                + (policy.precision() == Precision.FP32 ? "" : " (emulated: FP32 arithmetic on values rounded as the format stores them)"));
         err.printf("batch: micro-batch %d x %d tokens x grad-accum %d = global batch %d sequences, %,d tokens per step; %d steps%n",
                 c.microBatch(), c.seq(), c.gradAccum(), c.microBatch() * c.gradAccum(), c.tokensPerStep(), c.steps());
         err.printf("optimizer: AdamW lr %.2e -> %.2e (cosine, %d warmup steps), weight decay %s, clip %s%n",
@@ -179,7 +189,9 @@ final class TrainCommand implements Command {
         if (kernels instanceof CpuKernels cpu) {
             m.put("threads", cpu.threads());
         }
-        m.put("precision", "fp32");
+        m.put("precision", r.precision().precision().cliName());
+        m.put("skipped_steps", r.precision().lossScaler().skippedSteps());
+        m.put("loss_scale", r.precision().lossScaler().scale());
         m.put("seconds", r.seconds());
         if (accuracy != null) {
             m.put("test_accuracy", accuracy.accuracy());

@@ -3,7 +3,8 @@
 // one stream; nothing is copied to the host except by download(). Scratch space (attention's
 // per-head copies, the partial sums of the deterministic reductions) lives in one device arena
 // that grows to the largest request and is then reused, so a training step allocates nothing
-// once the first step has run. Leaves out FP8 and multi-GPU.
+// once the first step has run. FP8 is only the scaled cast into it (castToFp8); leaves out FP8
+// matmuls and multi-GPU.
 package org.panatrain.kernels.cuda;
 
 import static org.panatrain.bindings.CudaDriver.check;
@@ -152,6 +153,22 @@ public final class CudaKernels implements Kernels {
         }
         launcher.launch(PtxKernel.CAST.symbol(src.dtype(), dst.dtype()), launcher.gridStride(ceilDiv(dst.numel(), 8)),
                 dst, src, dst.numel(), amax);
+    }
+
+    /**
+     * dst (FP8: E4M3 or E5M2) = fp8(sat(src * scale[0])), the delayed-scaling recipe's cast: round to
+     * nearest even, clamped to the format's largest finite value (infinities too), NaN kept; when
+     * {@code amax} (1) FP32 is not null, amax[0] = max(amax[0], max |src|) of the unscaled values.
+     * {@code scale} is a (1) FP32 device tensor, so a scale the device updates needs no host trip.
+     */
+    public void castToFp8(Tensor dst, Tensor src, Tensor scale, Tensor amax) {
+        requireSameCount(dst, src);
+        requireType(scale, DType.FP32);
+        if (amax != null) {
+            requireType(amax, DType.FP32);
+        }
+        launcher.launch(PtxKernel.CAST_FP8.symbol(src.dtype(), dst.dtype()), launcher.gridStride(dst.numel()),
+                dst, src, dst.numel(), scale, amax);
     }
 
     // ---- embedding ----------------------------------------------------------------------------
