@@ -251,6 +251,11 @@ public final class EmulatedPrecisionKernels implements Kernels {
     }
 
     @Override
+    public void unscaleAndCheckFinite(Tensor flag, List<Tensor> tensors, float factor) {
+        fp32.unscaleAndCheckFinite(flag, tensors, factor);
+    }
+
+    @Override
     public void upload(Tensor dst, Tensor hostSrc) {
         fp32.upload(dst, hostSrc);
     }
