@@ -48,6 +48,7 @@ extern "C" void cast_f32_to_bf16(bf16*, const float*, long, float*);
 extern "C" void cast_bf16_to_f32(float*, const bf16*, long, float*);
 extern "C" void cast_f32_to_e4m3(unsigned char*, const float*, long, const float*, float*);
 extern "C" void cast_f32_to_e5m2(unsigned char*, const float*, long, const float*, float*);
+extern "C" void cast_transpose_f32_to_e4m3(unsigned char*, const float*, int, int, const float*, float*);
 
 static int failures = 0;
 static std::mt19937 rng(1234);
@@ -526,6 +527,29 @@ static void check_fp8_casts() {
     for (float v : finite) want = std::max(want, std::fabs(v));
     RUN(grid1(2), BLOCK, cast_f32_to_e4m3(out.data(), finite.data(), (long)finite.size(), &scale, &amax));
     expect("cast fp8 amax of finite values", {want}, std::vector<float>{amax}, 0);
+
+    for (auto [rows, cols] : {std::pair{37, 70}, std::pair{64, 32}, std::pair{1, 5}}) {
+        auto in = random<float>((size_t)rows * cols, 600);
+        std::vector<unsigned char> t(in.size(), 0x7F);
+        float tmax = 0, tscale = 1.5f, twant = 0;
+        for (float v : in) twant = std::max(twant, std::fabs(v));
+        RUN(grid1(cdiv(cols, 32), cdiv(rows, 32)), BLOCK,
+            cast_transpose_f32_to_e4m3(t.data(), in.data(), rows, cols, &tscale, &tmax));
+        const std::string what = "cast_transpose_f32_to_e4m3 " + std::to_string(rows) + "x" + std::to_string(cols);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                const unsigned char code = t[(size_t)c * rows + r];
+                const double want_value = fp8_saturated(in[(size_t)r * cols + c] * tscale, true);
+                if (!fp8_finite(code, true) || fp8_value(code, true) != want_value) {
+                    std::printf("FAIL %s: out[%d][%d] is code 0x%02x, expected %g\n", what.c_str(), c, r, code, want_value);
+                    failures++;
+                    r = rows;
+                    break;
+                }
+            }
+        }
+        expect(what + " amax", {twant}, std::vector<float>{tmax}, 0);
+    }
 }
 
 int main() {

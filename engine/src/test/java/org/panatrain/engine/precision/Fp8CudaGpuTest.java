@@ -1,10 +1,12 @@
 // The CUDA FP8 path against the CPU emulation of the same recipe. The scaled cast
 // (CudaKernels.castToFp8): for E4M3 and E5M2, FP32 and BF16 sources and three scales, the FP8
 // codes the GPU writes, decoded and multiplied by 1/scale, equal PrecisionEmulation's values bit
-// for bit, and so does the amax. The FP8 matmul (CudaMatmul.matmulFp8, E4M3 x E4M3 and the
-// gradients' E5M2 x E4M3, BF16 out): equal to the CPU matmul of the emulation's dequantized
-// operands, rounded to BF16, within the BF16 tolerance (the operands are identical; only the
-// accumulation order differs), and its amax-D within 1e-3 of max |out|. Needs a GPU (the matmul
+// for bit, and so does the amax; likewise the transposing cast (castTransposeToFp8) against the
+// emulation's values transposed. The FP8 matmul (CudaMatmul.matmulFp8, E4M3 x E4M3 and the
+// gradients' E5M2 x E4M3, BF16 out) of a weight-like (K,N) operand brought into the FP8 layout by
+// the transposing cast (castTransposeToFp8): equal to the CPU matmul of the emulation's
+// dequantized operands, rounded to BF16, within the BF16 tolerance (the operands are identical;
+// only the accumulation order differs), and its amax-D within 1e-3 of max |out|. Needs a GPU (the matmul
 // compute capability 8.9+): tagged gpu, skipped with the reason where CUDA or FP8 is not available.
 package org.panatrain.engine.precision;
 
@@ -77,6 +79,41 @@ class Fp8CudaGpuTest {
     }
 
     @Test
+    void transposingCastMatchesTheCpuEmulationTransposed() {
+        assumeCuda();
+        int rows = 37, cols = 70;   // not multiples of the 32 x 32 tiles
+        float scale = 1.5f;
+        float[] x = gaussian(new Random(29), rows * cols, 100f);
+        try (CudaKernels gpu = CudaKernels.create(0);
+             DeviceArena device = DeviceArena.allocate("Fp8CudaGpuTest", 1L << 24);
+             HostArena host = new HostArena()) {
+            for (DType fp8 : new DType[] {DType.FP8_E4M3, DType.FP8_E5M2}) {
+                Tensor out = device.allocate(fp8, cols, rows);
+                DeviceMemory.fillBytes(out, (byte) 0x7F);
+                Tensor amax = upload(device, host, new float[1], DType.FP32);
+                gpu.castTransposeToFp8(out, upload(device, host, x, DType.FP32).view(rows, cols),
+                        upload(device, host, new float[] {scale}, DType.FP32), amax);
+                Tensor codes = host.allocate(fp8, cols, rows);
+                DeviceMemory.copy(codes, out);
+                Tensor expected = host.allocate(DType.FP32, rows, cols);
+                expected.copyFrom(x);
+                float expectedAmax = PrecisionEmulation.quantizeDequantize(expected, fp8, scale);
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        int code = codes.data().get(ValueLayout.JAVA_BYTE, (long) c * rows + r) & 0xFF;
+                        assertThat(Float.floatToIntBits(fp8.decode(code) * (1f / scale))).as("%s out[%d][%d]", fp8, c, r)
+                                .isEqualTo(Float.floatToIntBits(expected.getFloat((long) r * cols + c)));
+                    }
+                }
+                Tensor hostAmax = host.allocate(DType.FP32, 1);
+                DeviceMemory.copy(hostAmax, amax);
+                assertThat(hostAmax.getFloat(0)).as(fp8 + " amax").isEqualTo(expectedAmax);
+                device.reset();
+            }
+        }
+    }
+
+    @Test
     void fp8MatmulMatchesTheCpuMatmulOfTheEmulatedOperands() {
         assumeCuda();
         int M = 64, N = 96, K = 128;
@@ -87,14 +124,16 @@ class Fp8CudaGpuTest {
              HostArena host = new HostArena()) {
             for (DType aType : new DType[] {DType.FP8_E4M3, DType.FP8_E5M2}) {
                 float[] a = gaussian(random, M * K, 3f);      // (M, K)
-                float[] b = gaussian(random, N * K, 0.05f);   // (N, K): b^T is the (K, N) operand
+                float[] b = gaussian(random, K * N, 0.05f);   // (K, N), as a weight is stored
                 float aScale = Fp8DelayedScaling.fp8Max(aType) / maxAbs(a);
                 float bScale = Fp8DelayedScaling.fp8Max(DType.FP8_E4M3) / maxAbs(b);
 
                 Tensor a8 = device.allocate(aType, M, K);
                 Tensor b8 = device.allocate(DType.FP8_E4M3, N, K);
                 gpu.castToFp8(a8, upload(device, host, a, DType.FP32), upload(device, host, new float[] {aScale}, DType.FP32), null);
-                gpu.castToFp8(b8, upload(device, host, b, DType.FP32), upload(device, host, new float[] {bScale}, DType.FP32), null);
+                Tensor bAmax = upload(device, host, new float[1], DType.FP32);
+                gpu.castTransposeToFp8(b8, upload(device, host, b, DType.FP32).view(K, N),
+                        upload(device, host, new float[] {bScale}, DType.FP32), bAmax);
                 Tensor out = device.allocate(DType.BF16, M, N);
                 DeviceMemory.fillBytes(out, (byte) 0xFF);
                 Tensor amax = upload(device, host, new float[1], DType.FP32);
@@ -112,11 +151,14 @@ class Fp8CudaGpuTest {
                 Tensor ra = host.allocate(DType.FP32, M, K);
                 ra.copyFrom(a);
                 PrecisionEmulation.quantizeDequantize(ra, aType, aScale);
-                Tensor rb = host.allocate(DType.FP32, N, K);
+                Tensor rb = host.allocate(DType.FP32, K, N);
                 rb.copyFrom(b);
-                PrecisionEmulation.quantizeDequantize(rb, DType.FP8_E4M3, bScale);
+                float wantBAmax = PrecisionEmulation.quantizeDequantize(rb, DType.FP8_E4M3, bScale);
                 Tensor want = host.allocate(DType.FP32, M, N);
-                cpu.matmul(want, ra, false, rb, true, null, false);
+                cpu.matmul(want, ra, false, rb, false, null, false);
+                Tensor gotBAmax = host.allocate(DType.FP32, 1);
+                DeviceMemory.copy(gotBAmax, bAmax);
+                assertThat(gotBAmax.getFloat(0)).as("amax of the transposing cast").isEqualTo(wantBAmax);
                 float wantAmax = maxAbs(want.toFloatArray());
                 PrecisionEmulation.round(want, DType.BF16);
                 for (int i = 0; i < M * N; i++) {

@@ -37,7 +37,8 @@ enum PtxKernel {
     CLIP_BY_GLOBAL_NORM("clip", "clip_by_global_norm"),
     CHECK_FINITE("check_finite", "check_finite"),
     CAST("cast", "cast", Variants.TYPE_PAIRS),
-    CAST_FP8("cast_fp8", "cast", Variants.TO_FP8);
+    CAST_FP8("cast_fp8", "cast", Variants.TO_FP8),
+    CAST_TRANSPOSE_FP8("cast_fp8", "cast_transpose", Variants.TO_FP8);
 
     /** How the entry points of a family are named. */
     enum Variants {

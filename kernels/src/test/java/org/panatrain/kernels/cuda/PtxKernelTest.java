@@ -47,6 +47,7 @@ class PtxKernelTest {
         assertThat(PtxKernel.CAST.symbols()).hasSize(6);
         assertThat(PtxKernel.CAST_FP8.symbol(DType.BF16, DType.FP8_E5M2)).isEqualTo("cast_bf16_to_e5m2");
         assertThat(PtxKernel.CAST_FP8.symbols()).hasSize(6);
+        assertThat(PtxKernel.CAST_TRANSPOSE_FP8.symbol(DType.FP32, DType.FP8_E4M3)).isEqualTo("cast_transpose_f32_to_e4m3");
         assertThatThrownBy(() -> PtxKernel.GELU_FORWARD.symbol(DType.INT32)).hasMessageContaining("INT32");
     }
 }
