@@ -46,6 +46,9 @@ extern "C" void global_norm_final(float*, const float*, int);
 extern "C" void copy_bytes(unsigned char*, const unsigned char*, long);
 extern "C" void cast_f32_to_bf16(bf16*, const float*, long, float*);
 extern "C" void cast_bf16_to_f32(float*, const bf16*, long, float*);
+extern "C" void cast_f32_to_e4m3(unsigned char*, const float*, long, const float*, float*);
+extern "C" void cast_f32_to_e5m2(unsigned char*, const float*, long, const float*, float*);
+extern "C" void cast_transpose_f32_to_e4m3(unsigned char*, const float*, int, int, const float*, float*);
 
 static int failures = 0;
 static std::mt19937 rng(1234);
@@ -468,8 +471,90 @@ static void check_casts_and_copy() {
     }
 }
 
+// FP8 decoding and round-to-nearest-even with saturation, by enumerating the 127 non-negative
+// codes: independent of cuda_fp8.h. E4M3: bias 7, no infinities, S.1111.111 is NaN; E5M2: IEEE-like.
+static double fp8_value(int code, bool e4m3) {
+    const int mbits = e4m3 ? 3 : 2, bias = e4m3 ? 7 : 15;
+    const int e = (code & 0x7F) >> mbits, m = code & ((1 << mbits) - 1);
+    const double mag = e == 0 ? std::ldexp(m, 1 - bias - mbits) : std::ldexp((1 << mbits) + m, e - bias - mbits);
+    return (code & 0x80) ? -mag : mag;
+}
+
+static bool fp8_finite(int code, bool e4m3) { return e4m3 ? (code & 0x7F) != 0x7F : (code & 0x7F) < 0x7C; }
+
+static double fp8_saturated(float y, bool e4m3) {
+    if (std::isnan(y)) return NAN;
+    const double a = std::fabs((double)y);
+    int best = 0;
+    for (int c = 1; c < 128; c++) {
+        if (!fp8_finite(c, e4m3)) continue;
+        if (std::isinf(a)) { best = c; continue; }   // the largest finite code
+        const double d = std::fabs(fp8_value(c, e4m3) - a), bd = std::fabs(fp8_value(best, e4m3) - a);
+        if (d < bd || (d == bd && (c & 1) == 0)) best = c;
+    }
+    return y < 0 ? -fp8_value(best, e4m3) : fp8_value(best, e4m3);
+}
+
+static void check_fp8_casts() {
+    std::vector<float> x = {0.f, -0.f, 448.f, 449.f, 464.f, -1e6f, INFINITY, 0x1p-9f, 0x1p-10f, 3 * 0x1p-10f, 57344.f,
+                            61439.f, 0x1p-16f, 0x1p-17f, 1.0625f, 1.1875f, -2.5f};
+    auto r = random<float>(1000, 500);
+    x.insert(x.end(), r.begin(), r.end());
+    auto small = random<float>(1000, 0.01);
+    x.insert(x.end(), small.begin(), small.end());
+    const long n = (long)x.size();
+    for (bool e4m3 : {true, false}) {
+        for (float scale : {1.0f, 37.5f, 1.0f / 1024}) {
+            std::vector<unsigned char> out(n, 0x7F);
+            float amax = 0;
+            RUN(grid1(2), BLOCK, (e4m3 ? cast_f32_to_e4m3 : cast_f32_to_e5m2)(out.data(), x.data(), n, &scale, &amax));
+            const std::string what = std::string(e4m3 ? "cast_f32_to_e4m3" : "cast_f32_to_e5m2") + " scale " + std::to_string(scale);
+            for (long i = 0; i < n; i++) {
+                const double want = fp8_saturated(x[i] * scale, e4m3), got = fp8_value(out[i], e4m3);
+                if (!fp8_finite(out[i], e4m3) || got != want) {
+                    std::printf("FAIL %s: element %ld (%g) is code 0x%02x = %g, expected %g\n", what.c_str(), i,
+                                x[i], out[i], got, want);
+                    failures++;
+                    break;
+                }
+            }
+            expect(what + " amax", {INFINITY}, std::vector<float>{amax}, 0);
+        }
+    }
+    std::vector<float> finite(x.begin() + 7, x.end());
+    std::vector<unsigned char> out(finite.size());
+    float amax = 0, scale = 1, want = 0;
+    for (float v : finite) want = std::max(want, std::fabs(v));
+    RUN(grid1(2), BLOCK, cast_f32_to_e4m3(out.data(), finite.data(), (long)finite.size(), &scale, &amax));
+    expect("cast fp8 amax of finite values", {want}, std::vector<float>{amax}, 0);
+
+    for (auto [rows, cols] : {std::pair{37, 70}, std::pair{64, 32}, std::pair{1, 5}}) {
+        auto in = random<float>((size_t)rows * cols, 600);
+        std::vector<unsigned char> t(in.size(), 0x7F);
+        float tmax = 0, tscale = 1.5f, twant = 0;
+        for (float v : in) twant = std::max(twant, std::fabs(v));
+        RUN(grid1(cdiv(cols, 32), cdiv(rows, 32)), BLOCK,
+            cast_transpose_f32_to_e4m3(t.data(), in.data(), rows, cols, &tscale, &tmax));
+        const std::string what = "cast_transpose_f32_to_e4m3 " + std::to_string(rows) + "x" + std::to_string(cols);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                const unsigned char code = t[(size_t)c * rows + r];
+                const double want_value = fp8_saturated(in[(size_t)r * cols + c] * tscale, true);
+                if (!fp8_finite(code, true) || fp8_value(code, true) != want_value) {
+                    std::printf("FAIL %s: out[%d][%d] is code 0x%02x, expected %g\n", what.c_str(), c, r, code, want_value);
+                    failures++;
+                    r = rows;
+                    break;
+                }
+            }
+        }
+        expect(what + " amax", {twant}, std::vector<float>{tmax}, 0);
+    }
+}
+
 int main() {
     check_casts_and_copy();
+    check_fp8_casts();
     check_pointwise<float>(fill_f32, accumulate_f32, scale_f32, add_f32, gelu_forward_f32, gelu_backward_f32);
     check_pointwise<bf16>(fill_bf16, accumulate_bf16, scale_bf16, add_bf16, gelu_forward_bf16, gelu_backward_bf16);
     check_encoder<float>(encoder_forward_f32, encoder_backward_wte_f32, encoder_backward_wpe_f32);

@@ -134,6 +134,19 @@ public interface Kernels extends AutoCloseable {
     /** flag (1) FP32 = 1 if any element of any tensor is NaN or infinite, else 0. */
     void checkFinite(Tensor flag, List<Tensor> tensors);
 
+    /**
+     * The gradient pass of dynamic loss scaling: flag (1) FP32 = 1 if any element of any tensor is
+     * NaN or infinite before the multiply, else 0; and every tensor *= factor. A backend fuses the
+     * two into one read of each tensor where it can (the CPU backend does); this default runs
+     * {@link #checkFinite} and then {@link #scale}.
+     */
+    default void unscaleAndCheckFinite(Tensor flag, List<Tensor> tensors, float factor) {
+        checkFinite(flag, tensors);
+        for (Tensor t : tensors) {
+            scale(t, factor);
+        }
+    }
+
     // ---- host transfer ------------------------------------------------------------------------
 
     /** Copies a host tensor into a tensor of this backend (same dtype and element count). */

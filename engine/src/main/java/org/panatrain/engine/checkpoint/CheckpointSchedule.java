@@ -8,18 +8,23 @@ package org.panatrain.engine.checkpoint;
 import java.util.Optional;
 import java.util.SequencedMap;
 import java.util.function.Consumer;
+import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionState;
 
 /**
  * {@code --checkpoint-dir}, {@code --checkpoint-every}, {@code --keep-last}, {@code --resume}.
  *
  * <pre>{@code
  * CheckpointSchedule ckpt = new CheckpointSchedule(store, 100, 3, true, runConfig, seed, System.err::println);
- * long start = ckpt.resume(model, optimizer).map(s -> { reader.seek(s.dataPosition(), s.epoch()); return s.step(); }).orElse(0L);
- * for (long step = start + 1; step <= steps; step++) {
+ * Optional<CheckpointState> resumed = ckpt.resume(model, optimizer, Precision.FP16);
+ * resumed.ifPresent(s -> { reader.seek(s.dataPosition(), s.epoch()); precision.restore(s.precision()); });
+ * for (long step = resumed.map(CheckpointState::step).orElse(0L) + 1; step <= steps; step++) {
  *     ...train one step...
- *     ckpt.afterStep(step, steps, model, optimizer, new CheckpointSchedule.Position(reader.position(), 0, 0, Double.NaN, 0));
+ *     ckpt.afterStep(step, steps, model, optimizer,
+ *             new CheckpointSchedule.Position(reader.position(), reader.epoch(), 0, Double.NaN, 0, precision.state()));
  * }
  * }</pre>
  *
@@ -41,8 +46,10 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
      * @param rngState       the state of the run's random generator
      * @param bestValLoss    the lowest validation loss so far, or NaN
      * @param evalsSinceBest validation evaluations since the best one
+     * @param precision      the precision, its loss scaler and FP8 scaling state
      */
-    public record Position(long dataPosition, long epoch, long rngState, double bestValLoss, long evalsSinceBest) {
+    public record Position(long dataPosition, long epoch, long rngState, double bestValLoss, long evalsSinceBest,
+                           PrecisionState precision) {
     }
 
     public CheckpointSchedule {
@@ -54,9 +61,11 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
     /**
      * With {@code resume}: restores the newest complete checkpoint into {@code model} and
      * {@code optimizer} and returns its state (the loop continues after its step, from its data
-     * position). Empty when not resuming or when there is no checkpoint yet.
+     * position, and restores its precision state). Empty when not resuming or when there is no
+     * checkpoint yet. A checkpoint trained in another precision than {@code precision} is refused
+     * with a BadInputException before anything changes.
      */
-    public Optional<CheckpointState> resume(Gpt2 model, AdamW optimizer) {
+    public Optional<CheckpointState> resume(Gpt2 model, AdamW optimizer, Precision precision) {
         if (!resume) {
             return Optional.empty();
         }
@@ -64,6 +73,12 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
         if (found.isEmpty()) {
             log.accept("checkpoint: nothing to resume, starting at step 0");
             return Optional.empty();
+        }
+        Precision saved = found.get().state().precision().precision();
+        if (saved != precision) {
+            throw new BadInputException(found.get().directory().resolve(CheckpointStore.STATE_FILE),
+                    "checkpoint was trained with --precision " + saved.cliName() + ", this run uses --precision "
+                            + precision.cliName() + " (resume it with --precision " + saved.cliName() + ")");
         }
         found.get().restore(model, optimizer);
         log.accept("checkpoint: resumed from " + found.get().directory() + " (step " + found.get().state().step() + ")");
@@ -82,9 +97,9 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
         return true;
     }
 
-    /** Saves the checkpoint of {@code step} now (loss scale 1: no loss scaling yet), then prunes. */
+    /** Saves the checkpoint of {@code step} now, then prunes. */
     public void save(long step, Gpt2 model, AdamW optimizer, Position p) {
-        CheckpointState state = new CheckpointState(step, p.dataPosition(), seed, p.epoch(), p.rngState(), 1f, 0, 0,
+        CheckpointState state = new CheckpointState(step, p.dataPosition(), seed, p.epoch(), p.rngState(), p.precision(),
                 p.bestValLoss(), p.evalsSinceBest(), runConfig);
         log.accept("checkpoint: saved " + store.save(model, optimizer, state));
         store.prune(keepLast);

@@ -1,8 +1,8 @@
 // What a checkpoint records besides the tensors: the step, where the data loader is, the RNG,
-// the loss scaler, the early-stopping record (best validation loss, evaluations since), the
-// run's config (compared on resume) and the format version, as state.json.
-// Leaves out FP8 scaling history (written as an empty object until FP8 training exists) and the
-// checksums (the store adds and checks those, since they describe files, not the run).
+// the precision with its loss scaler and FP8 scaling histories, the early-stopping record (best
+// validation loss, evaluations since), the run's config (compared on resume) and the format
+// version, as state.json. Leaves out the checksums (the store adds and checks those, since they
+// describe files, not the run).
 package org.panatrain.engine.checkpoint;
 
 import java.nio.file.Path;
@@ -10,13 +10,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SequencedMap;
 import org.panatrain.engine.io.BadInputException;
+import org.panatrain.engine.precision.PrecisionState;
 
 /**
  * The run state of one checkpoint.
  *
  * <pre>{@code
  * CheckpointState state = new CheckpointState(step, position, shuffleSeed, epoch, rngState,
- *         1f, 0, 0, Double.NaN, 0, config);   // config: the settings a resume must match, e.g. "model" -> "gpt2-tiny"
+ *         precision.state(), Double.NaN, 0, config);   // config: the settings a resume must match, e.g. "model" -> "gpt2-tiny"
  * }</pre>
  *
  * @param step           optimizer steps done
@@ -24,16 +25,14 @@ import org.panatrain.engine.io.BadInputException;
  * @param shuffleSeed    the seed the data order is shuffled with
  * @param epoch          passes over the data completed (the shuffle of the current pass derives from it)
  * @param rngState       the state of the run's random generator (dropout, sampling)
- * @param lossScale      the loss scaler's current scale (1 without loss scaling)
- * @param goodSteps      steps since the loss scale last changed
- * @param skippedSteps   steps skipped for non-finite gradients
+ * @param precision      the run's precision, loss scaler (scale 1 without loss scaling) and FP8 scaling state
  * @param bestValLoss    the lowest validation loss so far (NaN before the first evaluation)
  * @param evalsSinceBest validation evaluations since the best one (early stopping's patience count)
  * @param config         the run's settings; a resume with different settings is refused
  */
 public record CheckpointState(long step, long dataPosition, long shuffleSeed, long epoch, long rngState,
-                              float lossScale, long goodSteps, long skippedSteps, double bestValLoss,
-                              long evalsSinceBest, SequencedMap<String, String> config) {
+                              PrecisionState precision, double bestValLoss, long evalsSinceBest,
+                              SequencedMap<String, String> config) {
     /** The value of state.json's "format" key. */
     public static final String FORMAT = "panatrain-checkpoint";
     /** The layout version this code writes and reads. */
@@ -54,16 +53,15 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
         json.put("step", step);
         json.put("data", ordered("position", dataPosition, "shuffle_seed", shuffleSeed, "epoch", epoch));
         json.put("rng", ordered("state", rngState));
-        json.put("loss_scaler", ordered("scale", lossScale, "good_steps", goodSteps, "skipped_steps", skippedSteps));
+        json.putAll(PrecisionStateJson.toJson(precision));
         json.put("early_stopping", ordered("best_val_loss", Double.isNaN(bestValLoss) ? null : bestValLoss,
                 "evals_since_best", evalsSinceBest));
-        json.put("fp8", Map.of());
         json.put("config", new LinkedHashMap<>(config));
         json.put("checksums", new LinkedHashMap<>(checksums));
         return json;
     }
 
-    private static Map<String, Object> ordered(Object... keysAndValues) {
+    static Map<String, Object> ordered(Object... keysAndValues) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < keysAndValues.length; i += 2) {
             m.put((String) keysAndValues[i], keysAndValues[i + 1]);
@@ -88,7 +86,6 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
         }
         Map<?, ?> data = object(file, root.get("data"), "data");
         Map<?, ?> rng = object(file, root.get("rng"), "rng");
-        Map<?, ?> scaler = object(file, root.get("loss_scaler"), "loss_scaler");
         Map<?, ?> early = object(file, root.get("early_stopping"), "early_stopping");
         Map<?, ?> config = object(file, root.get("config"), "config");
         SequencedMap<String, String> settings = new LinkedHashMap<>();
@@ -98,9 +95,6 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
             }
             settings.put((String) e.getKey(), s);
         }
-        if (!(scaler.get("scale") instanceof Number scale)) {
-            throw new BadInputException(file, "loss_scaler.scale is not a number");
-        }
         Object best = early.get("best_val_loss");
         if (best != null && !(best instanceof Number)) {
             throw new BadInputException(file, "early_stopping.best_val_loss is neither a number nor null");
@@ -108,9 +102,8 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
         try {
             return new CheckpointState(integer(file, root, "step"), integer(file, data, "position"),
                     integer(file, data, "shuffle_seed"), integer(file, data, "epoch"), integer(file, rng, "state"),
-                    scale.floatValue(), integer(file, scaler, "good_steps"), integer(file, scaler, "skipped_steps"),
-                    best == null ? Double.NaN : ((Number) best).doubleValue(), integer(file, early, "evals_since_best"),
-                    settings);
+                    PrecisionStateJson.fromJson(file, root), best == null ? Double.NaN : ((Number) best).doubleValue(),
+                    integer(file, early, "evals_since_best"), settings);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(file, e.getMessage());
         }
@@ -126,14 +119,14 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
         return out;
     }
 
-    private static Map<?, ?> object(Path file, Object value, String what) {
+    static Map<?, ?> object(Path file, Object value, String what) {
         if (!(value instanceof Map<?, ?> map)) {
             throw new BadInputException(file, what + " is missing or not a JSON object");
         }
         return map;
     }
 
-    private static long integer(Path file, Map<?, ?> map, String key) {
+    static long integer(Path file, Map<?, ?> map, String key) {
         if (!(map.get(key) instanceof Long v)) {
             throw new BadInputException(file, key + " is missing or not an integer");
         }

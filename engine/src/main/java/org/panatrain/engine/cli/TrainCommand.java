@@ -7,6 +7,7 @@ package org.panatrain.engine.cli;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,9 @@ import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2MemoryPlan;
 import org.panatrain.engine.optim.Optimizer;
 import org.panatrain.engine.optim.OptimizerKind;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionPolicy;
+import org.panatrain.engine.precision.TrainingPrecision;
 import org.panatrain.engine.train.ArithmeticTask;
 import org.panatrain.engine.train.BatchReader;
 import org.panatrain.engine.train.MetricsWriter;
@@ -67,6 +71,9 @@ final class TrainCommand implements Command {
             "adamw, lion (wants a 3-10x lower --lr), adafactor (factored second moments) or adamw8bit (8-bit moments); default adamw");
     static final OptionSpec REPORT = OptionSpec.of("report", OptionSpec.Kind.TEXT, "FILE",
             "write a self-contained HTML report at the end (default: with --metrics, the same name ending in .html)");
+    static final OptionSpec PRECISION = OptionSpec.choice("precision",
+            Arrays.stream(Precision.values()).map(Precision::cliName).toList(),
+            "number formats (default fp32); on the CPU tf32/bf16/fp16/fp8 are emulated by rounding, fp16 with loss scaling");
     static final OptionSpec JSON = OptionSpec.flag("json", "print the results as one JSON object on stdout");
     static final OptionSpec EPOCHS = OptionSpec.of("epochs", OptionSpec.Kind.POSITIVE_INT, "N",
             "instead of --steps: N passes over the training shard(s) (an epoch = batches per pass / grad-accum steps)");
@@ -96,7 +103,7 @@ final class TrainCommand implements Command {
     public List<OptionSpec> options() {
         return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, INIT, DataChoice.DATA, DataChoice.VAL_DATA,
                 DataChoice.TEST_DATA, Backends.DEVICE, Backends.THREADS, BATCH, SEQ, GRAD_ACCUM, STEPS, EPOCHS, LR,
-                MIN_LR, WARMUP, WEIGHT_DECAY, CLIP, SEED, OPTIMIZER, EVAL_EVERY, EVAL_BATCHES, PATIENCE, LOG_EVERY,
+                MIN_LR, WARMUP, WEIGHT_DECAY, CLIP, SEED, OPTIMIZER, PRECISION, EVAL_EVERY, EVAL_BATCHES, PATIENCE, LOG_EVERY,
                 RecomputeChoice.RECOMPUTE, RecomputeChoice.MEMORY_BUDGET, SAVE, METRICS, REPORT,
                 CHECKPOINT_DIR, CHECKPOINT_EVERY, KEEP_LAST, RESUME, JSON);
     }
@@ -111,7 +118,8 @@ final class TrainCommand implements Command {
         TrainConfig requested = trainConfig(o, o.intValue(STEPS.name(), D.steps()));
         RecomputeChoice.Request recompute = RecomputeChoice.of(o);
         OptimizerKind optimizerKind = OptimizerKind.parse(o.text(OPTIMIZER.name(), OptimizerKind.ADAMW.cliName()));
-        try (Kernels kernels = Backends.open(o, err);
+        PrecisionPolicy policy = PrecisionPolicy.of(Precision.parse(o.text(PRECISION.name(), "fp32")));
+        try (Kernels kernels = TrainingPrecision.backend(Backends.open(o, err), policy);
              Gpt2 model = o.has(INIT.name())
                      ? Gpt2.load(InputFiles.existing(o.path(INIT.name()).orElseThrow()), kernels)
                      : Gpt2.create(modelConfig, kernels, requested.seed())) {
@@ -119,7 +127,7 @@ final class TrainCommand implements Command {
             if (requested.seq() > cfg.nPositions()) {
                 throw new UsageException("--seq " + requested.seq() + " is longer than the model's n_positions " + cfg.nPositions());
             }
-            Gpt2MemoryPlan plan = recompute.plan(cfg, Gpt2MemoryPlan.FP32, requested.microBatch(), requested.seq());
+            Gpt2MemoryPlan plan = recompute.plan(cfg, policy, requested.microBatch(), requested.seq());
             if (!plan.fits()) {
                 throw new UsageException("--memory-budget: " + plan.advice());
             }
@@ -149,7 +157,7 @@ final class TrainCommand implements Command {
                         Trainer.checkpointSettings(model, config, data.train(), optimizer.name()), config.seed(),
                         err::println))
                         .orElse(null);
-                printStart(err, model, kernels, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null,
+                printStart(err, model, kernels, policy, config, data, o.has(INIT.name()) ? o.text(INIT.name()).orElseThrow() : null,
                         optimizer);
                 if (plan.schedule().recomputeFlops() > 0) {
                     err.printf("recompute: %s, %.1f%% more FLOPs than the model's%n", PlanCommand.perLayer(plan.policies()),
@@ -158,7 +166,7 @@ final class TrainCommand implements Command {
                 int logEvery = o.intValue(LOG_EVERY.name(), Math.max(1, config.steps() / 20));
                 MetricsHistory history = new MetricsHistory();
                 RunControl control = new RunControl(o.intValue(PATIENCE.name(), 0), data.test(), checkpoints,
-                        plan.policies());
+                        plan.policies(), policy);
                 TrainResult result = Trainer.train(optimizer, config, batches, data.validation(), control, report -> {
                     progress(err, report, logEvery, config.tokensPerStep());
                     history.onStep(report);
@@ -180,6 +188,7 @@ final class TrainCommand implements Command {
                             Double.isNaN(result.valLoss()) ? "" : String.format(", val_loss %.4f", result.valLoss()),
                             test, result.tokensPerSecond(), loaderWait);
                 }
+                err.println("precision " + result.precision().summary());
                 ExactMatch.Result accuracy = data.corpus() == null ? null : reportAccuracy(err, model, data.corpus());
                 if (o.has(SAVE.name())) {
                     Path save = o.path(SAVE.name()).orElseThrow();
@@ -192,7 +201,7 @@ final class TrainCommand implements Command {
                     err.println("wrote the report to " + report);
                 }
                 if (o.flag(JSON.name())) {
-                    Map<String, Object> json = json(result, kernels, accuracy, plan, config.gradAccum());
+                    Map<String, Object> json = json(result, TrainingPrecision.device(kernels), accuracy, plan, config.gradAccum());
                     json.put("loader_wait_s", loaderWait);
                     json.put("optimizer", optimizer.name());
                     json.put("optimizer_bytes_per_parameter", optimizer.stateBytesPerParameter());
@@ -247,13 +256,14 @@ final class TrainCommand implements Command {
         }
     }
 
-    private static void printStart(PrintStream err, Gpt2 model, Kernels kernels, TrainConfig c, DataChoice data,
-                                   String init, Optimizer optimizer) {
+    private static void printStart(PrintStream err, Gpt2 model, Kernels kernels, PrecisionPolicy policy, TrainConfig c,
+                                   DataChoice data, String init, Optimizer optimizer) {
         Gpt2Config m = model.config();
         err.printf("model: L=%d NH=%d C=%d maxT=%d V=%d, %,d parameters (%s)%n", m.nLayer(), m.nHead(), m.nEmbd(),
                 m.nPositions(), m.vocabSize(), model.parameterCount(),
                 init == null ? "new, seed " + c.seed() : "from " + init);
-        err.println("device: " + deviceName(kernels) + ", precision fp32");
+        err.println("device: " + deviceName(TrainingPrecision.device(kernels)) + ", precision " + policy.precision().cliName()
+                + (policy.precision() == Precision.FP32 ? "" : " (emulated: FP32 arithmetic on values rounded as the format stores them)"));
         err.printf("batch: micro-batch %d x %d tokens x grad-accum %d = global batch %d sequences, %,d tokens per step; %d steps%n",
                 c.microBatch(), c.seq(), c.gradAccum(), c.microBatch() * c.gradAccum(), c.tokensPerStep(), c.steps());
         err.printf("optimizer: %s; lr %.2e -> %.2e (cosine, %d warmup steps), clip %s; state %.2f bytes per parameter%n",
@@ -312,7 +322,9 @@ final class TrainCommand implements Command {
         if (kernels instanceof CpuKernels cpu) {
             m.put("threads", cpu.threads());
         }
-        m.put("precision", "fp32");
+        m.put("precision", r.precision().precision().cliName());
+        m.put("skipped_steps", r.precision().lossScaler().skippedSteps());
+        m.put("loss_scale", r.precision().lossScaler().scale());
         m.put("seconds", r.seconds());
         m.put("model_flops_per_step", plan.schedule().modelFlops() * gradAccum);          // MFU counts these
         m.put("recompute_flops_per_step", plan.schedule().recomputeFlops() * gradAccum);  // HFU counts these too

@@ -3,13 +3,15 @@
 // so a training step sees the values a BF16/FP16/FP8 GPU step would (up to the order of FP32
 // accumulation). It infers what a tensor is from the op sequence a training step has (forward
 // from encoderForward, backward from the cross-entropy on) and from the model tensors it is
-// bound to; it does not see a graph. Leaves out TF32 (fp32 and tf32 run unchanged) and caching
-// of rounded weight copies between the matmuls of a step.
+// bound to; it does not see a graph. Under tf32 the operands of every matmul op are rounded to
+// TF32. Leaves out the products inside the fused attention op (FP32 here; cuBLAS matmuls in the
+// low precision on a GPU) and caching of rounded weight copies between the matmuls of a step.
 package org.panatrain.engine.precision;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.panatrain.kernels.AdamWStep;
@@ -23,7 +25,8 @@ import org.panatrain.memory.Tensor;
  * rounded in place after the op that writes them; parameter gradients, layernorm statistics,
  * attention probabilities and losses stay FP32. FP8 matmul operands go through
  * {@link PrecisionEmulation#quantizeDequantize} with one {@link Fp8DelayedScaling} per operand
- * tensor and format, updated with each cast's amax.
+ * tensor and format, updated with each cast's amax; their order of first use in a step is fixed
+ * by the model, batch and recompute schedule, so {@link #fp8States()} is a checkpointable list.
  *
  * <pre>{@code
  * EmulatedPrecisionKernels k = new EmulatedPrecisionKernels(CpuKernels.create(), PrecisionPolicy.of(Precision.BF16));
@@ -36,12 +39,18 @@ public final class EmulatedPrecisionKernels implements Kernels {
     private final Kernels fp32;
     private final PrecisionPolicy policy;
     private final DType low;                        // storage of activations and their gradients
-    private final Map<String, Fp8DelayedScaling> fp8Scalings = new HashMap<>();
+    private final Map<String, Fp8DelayedScaling> fp8Scalings = new LinkedHashMap<>();   // in order of first cast
+    private final List<Fp8DelayedScaling.State> pendingFp8 = new ArrayList<>();   // restored, for tensors not cast yet
     private final List<long[]> gradientRanges = new ArrayList<>();   // [start, end) written in this backward
     private long[] parameterGradients = {0, 0};     // [start, end) of the FP32 parameter gradient block
     private long[] headWeight = {0, 0};             // the output head's weight (tied wte)
     private long[] headGradient = {0, 0};
     private boolean backward;
+    // Rounded operand copies of the op running now: a bump allocator, reset by each op. Shared,
+    // since the CPU backend's worker threads read the copies; it grows by doubling.
+    private final Arena scratchArena = Arena.ofShared();
+    private MemorySegment scratch = MemorySegment.NULL;
+    private long scratchUsed;
 
     public EmulatedPrecisionKernels(Kernels fp32, PrecisionPolicy policy) {
         if (fp32.location() != Tensor.Location.HOST) {
@@ -59,9 +68,48 @@ public final class EmulatedPrecisionKernels implements Kernels {
         headGradient = range(outputHeadGradient);
     }
 
+    /** The FP32 host backend the arithmetic runs on. */
+    public Kernels base() {
+        return fp32;
+    }
+
+    /** The policy emulated. */
+    public PrecisionPolicy policy() {
+        return policy;
+    }
+
     /** The FP8 scaling state of each operand tensor seen so far, keyed "address/format" (for inspection). */
     public Map<String, Fp8DelayedScaling> fp8Scalings() {
         return fp8Scalings;
+    }
+
+    /**
+     * The FP8 scaling states of every operand tensor, in the order a step first casts them (then
+     * any restored ones not cast since): the FP8 part of a checkpoint.
+     */
+    public List<Fp8DelayedScaling.State> fp8States() {
+        List<Fp8DelayedScaling.State> states = new ArrayList<>();
+        fp8Scalings.values().forEach(s -> states.add(s.state()));
+        states.addAll(pendingFp8);
+        return states;
+    }
+
+    /**
+     * Restores states listed by {@link #fp8States()}: the i-th tensor a step casts gets the i-th
+     * state, whether already cast or cast later. Throws IllegalArgumentException when the list is
+     * shorter than the tensors cast so far or a state's format or history length does not fit.
+     */
+    public void restoreFp8States(List<Fp8DelayedScaling.State> states) {
+        List<Fp8DelayedScaling> cast = List.copyOf(fp8Scalings.values());
+        if (states.size() < cast.size()) {
+            throw new IllegalArgumentException("fp8 scaling: " + states.size() + " saved states for " + cast.size()
+                    + " tensors already cast");
+        }
+        for (int i = 0; i < cast.size(); i++) {
+            cast.get(i).restore(states.get(i));
+        }
+        pendingFp8.clear();
+        pendingFp8.addAll(states.subList(cast.size(), states.size()));
     }
 
     @Override
@@ -99,9 +147,8 @@ public final class EmulatedPrecisionKernels implements Kernels {
     public void encoderForward(Tensor out, Tensor tokens, Tensor wte, Tensor wpe) {
         backward = false;
         gradientRanges.clear();
-        try (Arena arena = Arena.ofConfined()) {
-            fp32.encoderForward(out, tokens, working(arena, wte), working(arena, wpe));
-        }
+        scratchUsed = 0;
+        fp32.encoderForward(out, tokens, working(wte), working(wpe));
         stored(out);
     }
 
@@ -112,18 +159,16 @@ public final class EmulatedPrecisionKernels implements Kernels {
 
     @Override
     public void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor inp, Tensor weight, Tensor bias) {
-        try (Arena arena = Arena.ofConfined()) {
-            fp32.layerNormForward(out, mean, rstd, inp, working(arena, weight), working(arena, bias));
-        }
+        scratchUsed = 0;
+        fp32.layerNormForward(out, mean, rstd, inp, working(weight), working(bias));
         stored(out);
     }
 
     @Override
     public void layerNormBackward(Tensor dinp, Tensor dweight, Tensor dbias, Tensor dout,
                                   Tensor inp, Tensor weight, Tensor mean, Tensor rstd) {
-        try (Arena arena = Arena.ofConfined()) {
-            fp32.layerNormBackward(dinp, dweight, dbias, dout, inp, working(arena, weight), mean, rstd);
-        }
+        scratchUsed = 0;
+        fp32.layerNormBackward(dinp, dweight, dbias, dout, inp, working(weight), mean, rstd);
         stored(dinp);
     }
 
@@ -133,11 +178,10 @@ public final class EmulatedPrecisionKernels implements Kernels {
                 : inside(out, parameterGradients) ? MatmulPass.WEIGHT_GRADIENT : MatmulPass.INPUT_GRADIENT;
         boolean head = inside(a, headWeight) || inside(b, headWeight) || inside(out, headGradient);
         MatmulPrecision mp = policy.matmul(head ? LayerPosition.OUTPUT_HEAD : LayerPosition.BLOCK, pass);
-        try (Arena arena = Arena.ofConfined()) {
-            Tensor ra = operand(arena, a, pass == MatmulPass.FORWARD ? mp.a() : backwardOperandType(a, mp));
-            Tensor rb = operand(arena, b, pass == MatmulPass.FORWARD ? mp.b() : backwardOperandType(b, mp));
-            fp32.matmul(out, ra, transA, rb, transB, bias == null ? null : working(arena, bias), accumulate);
-        }
+        scratchUsed = 0;
+        Tensor ra = matmulOperand(a, pass == MatmulPass.FORWARD ? mp.a() : backwardOperandType(a, mp), mp.tf32());
+        Tensor rb = matmulOperand(b, pass == MatmulPass.FORWARD ? mp.b() : backwardOperandType(b, mp), mp.tf32());
+        fp32.matmul(out, ra, transA, rb, transB, bias == null ? null : working(bias), accumulate);
         if (mp.output() != DType.FP32) {
             PrecisionEmulation.round(out, mp.output());
         }
@@ -207,6 +251,11 @@ public final class EmulatedPrecisionKernels implements Kernels {
     }
 
     @Override
+    public void unscaleAndCheckFinite(Tensor flag, List<Tensor> tensors, float factor) {
+        fp32.unscaleAndCheckFinite(flag, tensors, factor);
+    }
+
+    @Override
     public void upload(Tensor dst, Tensor hostSrc) {
         fp32.upload(dst, hostSrc);
     }
@@ -219,6 +268,7 @@ public final class EmulatedPrecisionKernels implements Kernels {
     /** Closes the wrapped backend too. */
     @Override
     public void close() {
+        scratchArena.close();
         fp32.close();
     }
 
@@ -247,24 +297,56 @@ public final class EmulatedPrecisionKernels implements Kernels {
     }
 
     /** A copy of a weight (FP32 master) as the working weights store it. */
-    private Tensor working(Arena arena, Tensor weight) {
-        return operand(arena, weight, policy.storage(TensorRole.WORKING_WEIGHT));
+    private Tensor working(Tensor weight) {
+        return operand(weight, policy.storage(TensorRole.WORKING_WEIGHT));
+    }
+
+    /** {@code x} as a matmul reads it in {@code type}: {@link #operand}, with FP32 rounded to TF32 when {@code tf32}. */
+    private Tensor matmulOperand(Tensor x, DType type, boolean tf32) {
+        if (type != DType.FP32 || !tf32) {
+            return operand(x, type);
+        }
+        Tensor copy = copyOf(x);
+        PrecisionEmulation.roundTf32(copy);
+        return copy;
     }
 
     /** {@code x} as an op reads it in {@code type}: itself for FP32, else a rounded (FP8: scaled) copy. */
-    private Tensor operand(Arena arena, Tensor x, DType type) {
+    private Tensor operand(Tensor x, DType type) {
         if (type == DType.FP32) {
             return x;
         }
-        Tensor copy = Tensor.host(arena.allocate(x.byteSize(), 64), DType.FP32, x.shape());
-        fp32.copy(copy, x);
+        Tensor copy = copyOf(x);
         if (MatmulPrecision.isFp8(type)) {
-            Fp8DelayedScaling scaling = fp8Scalings.computeIfAbsent(x.data().address() + "/" + type, key -> Fp8DelayedScaling.of(type));
+            Fp8DelayedScaling scaling = fp8Scalings.computeIfAbsent(x.data().address() + "/" + type, key -> newFp8Scaling(type));
             scaling.update(PrecisionEmulation.quantizeDequantize(copy, type, scaling.scale()));
         } else {
             PrecisionEmulation.round(copy, type);
         }
         return copy;
+    }
+
+    /** A copy of {@code x} in the scratch memory of the current op. */
+    private Tensor copyOf(Tensor x) {
+        long start = (scratchUsed + 63) & -64L;
+        if (start + x.byteSize() > scratch.byteSize()) {
+            // The copies made earlier in this op stay valid: the old segment lives until close().
+            scratch = scratchArena.allocate(Math.max(2 * scratch.byteSize(), x.byteSize()), 64);
+            start = 0;
+        }
+        scratchUsed = start + x.byteSize();
+        Tensor copy = Tensor.host(scratch.asSlice(start, x.byteSize()), DType.FP32, x.shape());
+        fp32.copy(copy, x);
+        return copy;
+    }
+
+    /** The scaling of a tensor cast for the first time: the next restored state if there is one. */
+    private Fp8DelayedScaling newFp8Scaling(DType type) {
+        Fp8DelayedScaling scaling = Fp8DelayedScaling.of(type);
+        if (!pendingFp8.isEmpty()) {
+            scaling.restore(pendingFp8.removeFirst());
+        }
+        return scaling;
     }
 
     private static long[] range(Tensor t) {

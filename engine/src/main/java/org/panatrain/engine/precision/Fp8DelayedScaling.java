@@ -4,6 +4,8 @@
 // "most_recent" algorithm and custom scaling functions.
 package org.panatrain.engine.precision;
 
+import java.util.Arrays;
+import java.util.Objects;
 import org.panatrain.memory.DType;
 
 /**
@@ -24,8 +26,11 @@ public final class Fp8DelayedScaling {
     /** Transformer Engine's default amax history length. */
     public static final int DEFAULT_HISTORY_LENGTH = 1024;
 
-    /** Everything a checkpoint must hold: the scale, the history ring and where the next amax goes. */
-    public record State(float scale, float[] amaxHistory, int next) {
+    /**
+     * Everything a checkpoint must hold: the format, the scale, the history ring and where the
+     * next amax goes. Equal when all of them are (the history compared element by element).
+     */
+    public record State(DType format, float scale, float[] amaxHistory, int next) {
         public State {
             amaxHistory = amaxHistory.clone();
         }
@@ -33,6 +38,22 @@ public final class Fp8DelayedScaling {
         @Override
         public float[] amaxHistory() {
             return amaxHistory.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof State s && s.format == format && Float.compare(s.scale, scale) == 0
+                    && Arrays.equals(s.amaxHistory, amaxHistory) && s.next == next;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(format, scale, Arrays.hashCode(amaxHistory), next);
+        }
+
+        @Override
+        public String toString() {
+            return "State[" + format + ", scale " + scale + ", history of " + amaxHistory.length + ", next " + next + "]";
         }
     }
 
@@ -103,11 +124,14 @@ public final class Fp8DelayedScaling {
 
     /** A snapshot for a checkpoint. */
     public State state() {
-        return new State(scale, amaxHistory, next);
+        return new State(format, scale, amaxHistory, next);
     }
 
-    /** Restores a snapshot taken by {@link #state()} with the same history length. */
+    /** Restores a snapshot taken by {@link #state()} with the same format and history length. */
     public void restore(State state) {
+        if (state.format() != format) {
+            throw new IllegalArgumentException("fp8 scaling: state is for " + state.format() + ", this tensor is " + format);
+        }
         if (state.amaxHistory().length != amaxHistory.length || state.next() < 0 || state.next() >= amaxHistory.length
                 || !(state.scale() > 0) || Float.isInfinite(state.scale())) {
             throw new IllegalArgumentException("fp8 scaling: state does not fit history length " + amaxHistory.length

@@ -1,7 +1,7 @@
-// The gradient pass of dynamic loss scaling on any backend: the NaN/Inf check and the multiply by
-// 1/scale, with only a one-float flag crossing to the host. The Kernels contract has no fused
-// op, so it is two backend passes (checkFinite, then scale); a fused kernel can replace them
-// behind this class. Leaves out the loss scale's bookkeeping, which is LossScaler's.
+// The gradient pass of dynamic loss scaling on any backend: the NaN/Inf check fused with the
+// multiply by 1/scale (Kernels.unscaleAndCheckFinite: one pass on the CPU; the CUDA backend runs
+// its two-pass default until it has a fused kernel), with only a one-float flag crossing to the
+// host. Leaves out the loss scale's bookkeeping, which is LossScaler's.
 package org.panatrain.engine.precision;
 
 import java.lang.foreign.Arena;
@@ -41,11 +41,7 @@ public final class GradientUnscaler implements AutoCloseable {
      * _amp_foreach_non_finite_check_and_unscale_ does. Returns true when all were finite.
      */
     public boolean unscale(List<Tensor> gradients, LossScaler scaler) {
-        kernels.checkFinite(flag, gradients);
-        float inverse = scaler.inverseScale();
-        for (Tensor g : gradients) {
-            kernels.scale(g, inverse);
-        }
+        kernels.unscaleAndCheckFinite(flag, gradients, scaler.inverseScale());
         kernels.download(hostFlag, flag);
         return hostFlag.getFloat(0) == 0f;
     }

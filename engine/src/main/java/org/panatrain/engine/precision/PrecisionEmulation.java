@@ -1,7 +1,8 @@
 // CPU emulation of the narrow formats: rounding a host FP32 tensor through BF16/FP16/FP8 in place
-// with DType's bit-exact conversions, and the scaled FP8 quantize/dequantize of the FP8 recipe.
-// These are the building blocks that let every precision path run on a machine without a GPU.
-// Leaves out stochastic rounding and the placement of these calls in a training step.
+// with DType's bit-exact conversions, TF32 rounding of FP32 matmul inputs, and the scaled FP8
+// quantize/dequantize of the FP8 recipe. These are the building blocks that let every precision
+// path run on a machine without a GPU. Leaves out stochastic rounding and the placement of these
+// calls in a training step.
 package org.panatrain.engine.precision;
 
 import java.lang.foreign.Arena;
@@ -15,6 +16,7 @@ import org.panatrain.memory.Tensor;
  *
  * <pre>{@code
  * PrecisionEmulation.round(activation, DType.BF16);          // as if stored in BF16
+ * PrecisionEmulation.roundTf32(matmulInput);                 // as a TF32 Tensor Core reads it
  * float amax = PrecisionEmulation.quantizeDequantize(x, DType.FP8_E4M3, scaling.scale());
  * scaling.update(amax);
  * }</pre>
@@ -41,6 +43,33 @@ public final class PrecisionEmulation {
             FloatFormats.encode(through, t.data(), codes, t.numel());
             FloatFormats.decode(through, codes, t.data(), t.numel());
         }
+    }
+
+    /**
+     * Rounds every element of the host FP32 tensor {@code t} to TF32 (8 exponent bits, 10 mantissa
+     * bits, kept in FP32 storage) to nearest with ties away from zero, as PTX's
+     * {@code cvt.rna.tf32.f32} does (CUTLASS's rounding TF32 conversion). Infinities and NaN stay;
+     * a value that rounds past TF32's largest finite value becomes infinity. A Tensor Core fed FP32
+     * operands may drop the low 13 bits instead; either way each input carries a relative error
+     * of at most 2^-10, the TF32 precision this emulates.
+     */
+    public static void roundTf32(Tensor t) {
+        requireHostFp32(t);
+        long n = t.numel();
+        for (long i = 0; i < n; i++) {
+            t.setFloat(i, roundTf32(t.getFloat(i)));
+        }
+    }
+
+    /** {@code x} rounded to TF32 as {@link #roundTf32(Tensor)} does. */
+    public static float roundTf32(float x) {
+        if (!Float.isFinite(x)) {
+            return x;
+        }
+        // Adding half of the dropped 13-bit field to the magnitude bits, then truncating, rounds
+        // the magnitude to nearest with ties up, i.e. ties away from zero; a carry moves the exponent.
+        int bits = Float.floatToRawIntBits(x);
+        return Float.intBitsToFloat((bits + 0x1000) & 0xFFFF_E000);
     }
 
     /**

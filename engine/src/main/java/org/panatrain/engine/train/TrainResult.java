@@ -1,6 +1,8 @@
 // The outcome of a training run, as `train --json` reports it.
 package org.panatrain.engine.train;
 
+import org.panatrain.engine.precision.PrecisionState;
+
 /**
  * @param steps           the step the run ended at (a resumed run counts the steps before it too)
  * @param loss            mean training loss of the last step (NaN when a resumed run had no step left)
@@ -10,7 +12,8 @@ package org.panatrain.engine.train;
  * @param seconds         training time (validation excluded)
  * @param peakBytes       bytes the run holds on its device: weights, gradients, AdamW state, activations
  * @param stoppedEarly    whether early stopping ended the run before its last step
+ * @param precision       the precision's state at the end: loss scale, applied and skipped steps, FP8 scaling
  */
 public record TrainResult(int steps, float loss, double valLoss, double testLoss, double tokensPerSecond,
-                          double seconds, long peakBytes, boolean stoppedEarly) {
+                          double seconds, long peakBytes, boolean stoppedEarly, PrecisionState precision) {
 }

@@ -3,11 +3,13 @@
 // norm, take an optimizer step (AdamW unless the caller gives another) at the scheduled learning
 // rate; every evalEvery steps (and after the last) a validation loss, with early stopping after
 // `patience` evaluations without a new best. Reports every step, with its model FLOPs from the
-// graph, to a listener (progress lines, metrics files), then saves a checkpoint when
-// the schedule says so; a resumed run restores weights, moments, step, data position and the
+// graph, to a listener (progress lines, metrics files), then saves a checkpoint when the schedule
+// says so; a resumed run restores weights, moments, step, data position, precision state and the
 // early-stopping record, and continues as if never stopped. The test split is evaluated once at
-// the end. Leaves out mixed precision, the loss scaler, dropout (so the RNG state saved is 0), and
-// checkpoints of other optimizers than AdamW (refused).
+// the end. The precision (TrainingPrecision) seeds the backward with the loss scale and, under
+// fp16, unscales the gradients before clipping and skips a step whose gradients are not finite.
+// Leaves out dropout (so the RNG state saved is 0) and checkpoints of other optimizers than AdamW
+// (refused).
 package org.panatrain.engine.train;
 
 import java.util.LinkedHashMap;
@@ -26,6 +28,10 @@ import org.panatrain.engine.optim.AdamW;
 import org.panatrain.engine.optim.AdamWConfig;
 import org.panatrain.engine.optim.LrSchedule;
 import org.panatrain.engine.optim.Optimizer;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionPolicy;
+import org.panatrain.engine.precision.PrecisionState;
+import org.panatrain.engine.precision.TrainingPrecision;
 
 /**
  * Trains a model in place.
@@ -36,7 +42,7 @@ import org.panatrain.engine.optim.Optimizer;
  * // with early stopping, a test split and checkpoints:
  * var checkpoints = new CheckpointSchedule(new CheckpointStore(dir, log), 100, 3, true,
  *         Trainer.checkpointSettings(model, config, trainTokens, "adamw"), config.seed(), log);
- * r = Trainer.train(model, config, trainTokens, valTokens, new RunControl(3, testTokens, checkpoints, null), listener);
+ * r = Trainer.train(model, config, trainTokens, valTokens, new RunControl(3, testTokens, checkpoints, null, null), listener);
  * }</pre>
  */
 public final class Trainer {
@@ -103,6 +109,7 @@ public final class Trainer {
         CheckpointSchedule checkpoints = control.checkpoints();
         List<RecomputePolicy> recompute = control.recompute() != null ? control.recompute()
                 : Scheduler.uniform(RecomputePolicy.NONE, model.config().nLayer());
+        PrecisionPolicy policy = control.precision() != null ? control.precision() : PrecisionPolicy.of(Precision.FP32);
         int B = config.microBatch();
         int T = config.seq();
         BatchReader reader = batches instanceof BatchReader r ? r : null; // its position goes into checkpoints
@@ -121,13 +128,16 @@ public final class Trainer {
         int done = 0;
         boolean stoppedEarly;
         long peakBytes;
-        try (Gpt2Step step = model.newStep(B, T, recompute)) {
+        PrecisionState precisionState;
+        try (Gpt2Step step = model.newStep(B, T, recompute);
+             TrainingPrecision precision = new TrainingPrecision(policy, model)) {
             long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
             peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
             Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
-                    : checkpoints.resume(model, (AdamW) optimizer);
+                    : checkpoints.resume(model, (AdamW) optimizer, policy.precision());
             if (resumed.isPresent()) {
                 CheckpointState state = resumed.get();
+                precision.restore(state.precision());
                 firstStep = Math.toIntExact(state.step());
                 reader.seek(state.dataPosition(), state.epoch());
                 bestValLoss = state.bestValLoss();
@@ -141,16 +151,22 @@ public final class Trainer {
                 double lossSum = 0;
                 for (int micro = 0; micro < config.gradAccum(); micro++) {
                     batches.next(inputs, targets);
-                    lossSum += step.forwardBackward(inputs, targets, microWeight);
+                    lossSum += step.forwardBackward(inputs, targets, microWeight * precision.lossScale());
                 }
                 loss = (float) (lossSum / config.gradAccum());
                 if (!Float.isFinite(loss)) {
                     throw new IllegalStateException("training diverged at step " + (s + 1) + " (loss " + loss
                             + "); try a lower --lr");
                 }
-                float gradNorm = config.clip() > 0 ? optimizer.clipGradNorm(config.clip()) : Float.NaN;
+                // A skipped step (non-finite gradients under loss scaling) reports a NaN norm and
+                // still advances the schedule, as a PyTorch loop calling scheduler.step() does.
+                boolean apply = precision.unscaleGradients();
+                float gradNorm = apply && config.clip() > 0 ? optimizer.clipGradNorm(config.clip()) : Float.NaN;
                 float lr = schedule.at(s);
-                optimizer.step(lr);
+                if (apply) {
+                    optimizer.step(lr);
+                }
+                precision.endStep(apply);
                 double seconds = (System.nanoTime() - start) * 1e-9;
                 trainSeconds += seconds;
                 recentStepSeconds = Double.isNaN(recentStepSeconds) ? seconds : 0.9 * recentStepSeconds + 0.1 * seconds;
@@ -175,7 +191,7 @@ public final class Trainer {
                         flopsPerStep / seconds / 1e12));
                 if (checkpoints != null) {
                     var position = new CheckpointSchedule.Position(reader.position(), reader.epoch(), 0, bestValLoss,
-                            evalsSinceBest);
+                            evalsSinceBest, precision.state());
                     if (stoppedEarly) {
                         checkpoints.save(done, model, (AdamW) optimizer, position);
                     } else {
@@ -186,10 +202,11 @@ public final class Trainer {
             if (control.test() != null) {
                 testLoss = LossEvaluator.meanLoss(step, B, T, control.test(), Integer.MAX_VALUE).loss();
             }
+            precisionState = precision.state();
         }
         double tokensPerSecond = done > firstStep ? config.tokensPerStep() * (done - firstStep) / trainSeconds : Double.NaN;
         return new TrainResult(done, loss, valLoss, testLoss, tokensPerSecond, trainSeconds, peakBytes,
-                stoppedEarly && done < config.steps());
+                stoppedEarly && done < config.steps(), precisionState);
     }
 
     /**

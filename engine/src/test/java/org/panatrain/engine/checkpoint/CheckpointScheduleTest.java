@@ -1,11 +1,14 @@
 // Resuming through CheckpointSchedule is invisible: a tiny run of 6 steps that saves every 2,
 // "crashes" after step 4 and resumes (a fresh model and optimizer initialised from another seed)
-// produces per-step losses and final weights and moments bit-identical to the uninterrupted run.
+// produces per-step losses and final weights and moments bit-identical to the uninterrupted run,
+// in fp32 and in emulated fp8 (whose per-tensor scales, restored from state.json, change every
+// step, so a resume that lost them would differ). A resume in another precision is refused.
 // Each run is a fresh JVM (ResumeRunMain): in one long-lived JVM the CPU kernels' results can
 // change in the last bits once the JIT recompiles them, which would hide what this test checks.
 package org.panatrain.engine.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.DataInputStream;
 import java.nio.file.Files;
@@ -15,6 +18,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.panatrain.engine.io.BadInputException;
+import org.panatrain.engine.model.Gpt2;
+import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.optim.AdamWConfig;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionState;
+import org.panatrain.kernels.Kernels;
+import org.panatrain.kernels.cpu.CpuKernels;
 
 class CheckpointScheduleTest {
     @TempDir
@@ -24,10 +35,10 @@ class CheckpointScheduleTest {
     private record RunResult(List<Integer> losses, int[] bits) {
     }
 
-    private RunResult run(Path root, long initSeed, int stopAfter, boolean resume) throws Exception {
+    private RunResult run(Path root, long initSeed, int stopAfter, boolean resume, String precision) throws Exception {
         Path out = tmp.resolve("run-" + System.nanoTime());
         Process p = ChildJvm.start(ResumeRunMain.class, List.of(), root.toString(), Long.toString(initSeed),
-                Integer.toString(stopAfter), Boolean.toString(resume), out.toString());
+                Integer.toString(stopAfter), Boolean.toString(resume), out.toString(), precision);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isZero();
         try (DataInputStream in = new DataInputStream(Files.newInputStream(out))) {
@@ -45,15 +56,47 @@ class CheckpointScheduleTest {
 
     @Test
     void resumedRunIsBitIdenticalToTheUninterruptedOne() throws Exception {
+        assertResumeIsBitIdentical("fp32");
+    }
+
+    @Test
+    void resumedFp8RunIsBitIdenticalToTheUninterruptedOne() throws Exception {
+        assertResumeIsBitIdentical("fp8");
+    }
+
+    @Test
+    void resumeInAnotherPrecisionIsRefusedBeforeAnythingChanges() {
+        Path root = tmp.resolve("bf16");
+        CheckpointStore store = new CheckpointStore(root, m -> { });
+        try (Kernels k = CpuKernels.create(1); Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, 1);
+             AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
+            TinyRun.train(model, opt, 1, 2);
+            store.save(model, opt, new CheckpointState(1, 16, 5, 0, 0, PrecisionState.initial(Precision.BF16),
+                    Double.NaN, 0, TinyRun.runConfig("tiny")));
+            CheckpointSchedule ckpt = new CheckpointSchedule(store, 2, 2, true, TinyRun.runConfig("tiny"), 5, m -> { });
+            try (Gpt2 fresh = Gpt2.create(TinyRun.CONFIG, k, 3); AdamW freshOpt = new AdamW(fresh, AdamWConfig.defaults())) {
+                int[] before = ModelSnapshot.bits(fresh);
+                assertThatThrownBy(() -> ckpt.resume(fresh, freshOpt, Precision.FP16))
+                        .isInstanceOf(BadInputException.class)
+                        .hasMessageContaining("step-00000001").hasMessageContaining("state.json")
+                        .hasMessageContaining("trained with --precision bf16, this run uses --precision fp16")
+                        .message().doesNotContain("\n");
+                assertThat(ModelSnapshot.bits(fresh)).isEqualTo(before);
+                assertThat(freshOpt.stepCount()).isZero();
+            }
+        }
+    }
+
+    private void assertResumeIsBitIdentical(String precision) throws Exception {
         Path straightDir = tmp.resolve("straight");
-        RunResult straight = run(straightDir, 1, ResumeRunMain.STEPS, false);
+        RunResult straight = run(straightDir, 1, ResumeRunMain.STEPS, false, precision);
         try (var dirs = Files.list(straightDir)) {
             assertThat(dirs.map(p -> p.getFileName().toString()).sorted().toList())
                     .containsExactly("step-00000004", "step-00000006");
         }
         Path crashDir = tmp.resolve("crash");
-        RunResult firstPart = run(crashDir, 1, 4, false);                      // stops after step 4 (saved at 2 and 4)
-        RunResult secondPart = run(crashDir, 77, ResumeRunMain.STEPS, true);   // another init: all state from the checkpoint
+        RunResult firstPart = run(crashDir, 1, 4, false, precision);                      // stops after step 4 (saved at 2 and 4)
+        RunResult secondPart = run(crashDir, 77, ResumeRunMain.STEPS, true, precision);   // another init: all state from the checkpoint
         assertThat(secondPart.losses()).hasSize(2);
         List<Integer> joined = new ArrayList<>(firstPart.losses());
         joined.addAll(secondPart.losses());

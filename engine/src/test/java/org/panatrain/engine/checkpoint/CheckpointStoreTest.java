@@ -1,4 +1,5 @@
-// Checkpoint save/resume: a bit-exact round trip, fallback past an unfinished or corrupted
+// Checkpoint save/resume: a bit-exact round trip (tensors, and the precision state: loss scaler
+// and FP8 amax histories with NaN, infinities and subnormals), fallback past an unfinished or corrupted
 // checkpoint with a warning naming it, refusal of another config or format version before
 // anything changes, and pruning.
 package org.panatrain.engine.checkpoint;
@@ -23,8 +24,13 @@ import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.optim.AdamW;
 import org.panatrain.engine.optim.AdamWConfig;
+import org.panatrain.engine.precision.Fp8DelayedScaling;
+import org.panatrain.engine.precision.LossScaler;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionState;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.cpu.CpuKernels;
+import org.panatrain.memory.DType;
 
 class CheckpointStoreTest {
     private static Kernels kernels;
@@ -80,6 +86,27 @@ class CheckpointStoreTest {
         try (Gpt2 loaded = Gpt2.load(root.resolve("step-00000002").resolve(CheckpointStore.MODEL_FILE), kernels)) {
             assertThat(loaded.config()).isEqualTo(TinyRun.CONFIG);
         }
+    }
+
+    @Test
+    void precisionStateRoundTripsBitForBit() throws IOException {
+        float[] e4m3History = {0.1f, Float.NaN, Float.POSITIVE_INFINITY, Float.MAX_VALUE, 1e-40f, 0f, 3.3333333f};
+        float[] e5m2History = {Float.NEGATIVE_INFINITY, 7f, 0x1.fffffep-3f};
+        PrecisionState precision = new PrecisionState(Precision.FP8, new LossScaler.State(1f, 0, 9, 0), List.of(
+                new Fp8DelayedScaling.State(DType.FP8_E4M3, 448f / 3.3333333f, e4m3History, 3),
+                new Fp8DelayedScaling.State(DType.FP8_E5M2, 0.7f, e5m2History, 0)));
+        CheckpointState state = new CheckpointState(9, 99, 5, 0, 17, precision, 1.25, 2, TinyRun.runConfig("tiny"));
+        try (Gpt2 model = Gpt2.create(TinyRun.CONFIG, kernels, 1); AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
+            store().save(model, opt, state);
+        }
+        Checkpoint found = store().latest(TinyRun.runConfig("tiny")).orElseThrow();
+        assertThat(found.state()).isEqualTo(state);
+        List<Fp8DelayedScaling.State> fp8 = found.state().precision().fp8();
+        for (int i = 0; i < e4m3History.length; i++) {
+            assertThat(Float.floatToRawIntBits(fp8.get(0).amaxHistory()[i])).isEqualTo(Float.floatToRawIntBits(e4m3History[i]));
+        }
+        String json = Files.readString(root.resolve("step-00000009").resolve(CheckpointStore.STATE_FILE));
+        assertThat(json).contains("\"precision\":\"fp8\"").contains("\"format\":\"fp8_e5m2\"").contains("\"NaN\"");
     }
 
     @Test

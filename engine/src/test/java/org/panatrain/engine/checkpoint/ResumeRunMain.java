@@ -1,7 +1,7 @@
 // The child process of CheckpointScheduleTest: a tiny training loop with CheckpointSchedule
-// (save every 2 steps, keep 2) that stops after a given step (a crash) or resumes. Writes the
-// losses of the steps it ran and the final bits of weights and moments to a file.
-// Usage: ResumeRunMain CHECKPOINT_DIR INIT_SEED STOP_AFTER RESUME(true|false) OUT_FILE
+// (save every 2 steps, keep 2) in a given precision that stops after a given step (a crash) or
+// resumes. Writes the losses of the steps it ran and the final bits of weights and moments to a file.
+// Usage: ResumeRunMain CHECKPOINT_DIR INIT_SEED STOP_AFTER RESUME(true|false) OUT_FILE PRECISION
 package org.panatrain.engine.checkpoint;
 
 import java.io.DataOutputStream;
@@ -17,6 +17,9 @@ import org.panatrain.engine.model.Gpt2Step;
 import org.panatrain.engine.optim.AdamW;
 import org.panatrain.engine.optim.AdamWConfig;
 import org.panatrain.engine.optim.LrSchedule;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionPolicy;
+import org.panatrain.engine.precision.TrainingPrecision;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.cpu.CpuKernels;
 
@@ -32,6 +35,7 @@ public final class ResumeRunMain {
         long initSeed = Long.parseLong(args[1]);
         int stopAfter = Integer.parseInt(args[2]);
         boolean resume = Boolean.parseBoolean(args[3]);
+        PrecisionPolicy policy = PrecisionPolicy.of(Precision.parse(args[5]));
         List<Float> losses = new ArrayList<>();
         LrSchedule schedule = new LrSchedule(1e-2f, 1e-3f, 2, STEPS);
         CheckpointSchedule ckpt = new CheckpointSchedule(new CheckpointStore(root, System.err::println), 2, 2, resume,
@@ -39,9 +43,12 @@ public final class ResumeRunMain {
         int n = TinyRun.B * TinyRun.T;
         int[] inputs = new int[n];  // (B, T)
         int[] targets = new int[n]; // (B, T)
-        try (Kernels k = CpuKernels.create(2); Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, initSeed);
-             Gpt2Step step = model.newStep(TinyRun.B, TinyRun.T); AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
-            Optional<CheckpointState> resumed = ckpt.resume(model, opt);
+        try (Kernels k = TrainingPrecision.backend(CpuKernels.create(2), policy);
+             Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, initSeed);
+             Gpt2Step step = model.newStep(TinyRun.B, TinyRun.T); AdamW opt = new AdamW(model, AdamWConfig.defaults());
+             TrainingPrecision precision = new TrainingPrecision(policy, model)) {
+            Optional<CheckpointState> resumed = ckpt.resume(model, opt, policy.precision());
+            resumed.ifPresent(r -> precision.restore(r.precision()));
             long start = resumed.map(CheckpointState::step).orElse(0L);
             long position = resumed.map(CheckpointState::dataPosition).orElse(0L);
             for (long s = start + 1; s <= Math.min(STEPS, stopAfter); s++) {
@@ -49,10 +56,15 @@ public final class ResumeRunMain {
                 System.arraycopy(DATA, (int) position + 1, targets, 0, n);
                 position += n;
                 opt.zeroGrad();
-                losses.add(step.forwardBackward(inputs, targets, 1f));
-                opt.clipGradNorm(1f);
-                opt.step(schedule.at((int) s - 1));
-                ckpt.afterStep(s, STEPS, model, opt, new CheckpointSchedule.Position(position, 0, 0, Double.NaN, 0));
+                losses.add(step.forwardBackward(inputs, targets, precision.lossScale()));
+                boolean apply = precision.unscaleGradients();
+                if (apply) {
+                    opt.clipGradNorm(1f);
+                    opt.step(schedule.at((int) s - 1));
+                }
+                precision.endStep(apply);
+                ckpt.afterStep(s, STEPS, model, opt,
+                        new CheckpointSchedule.Position(position, 0, 0, Double.NaN, 0, precision.state()));
             }
             try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(Path.of(args[4])))) {
                 out.writeInt(losses.size());

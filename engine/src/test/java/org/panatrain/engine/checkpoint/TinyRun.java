@@ -3,12 +3,16 @@
 package org.panatrain.engine.checkpoint;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Random;
 import java.util.SequencedMap;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2Step;
 import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.precision.LossScaler;
+import org.panatrain.engine.precision.Precision;
+import org.panatrain.engine.precision.PrecisionState;
 
 final class TinyRun {
     static final Gpt2Config CONFIG = new Gpt2Config(2, 2, 32, 16, 23);
@@ -46,7 +50,8 @@ final class TinyRun {
     }
 
     static CheckpointState state(long step) {
-        return new CheckpointState(step, 1000 + step, 42, 1, 0x1234_5678_9abc_def0L ^ step, 1024f, 7, 1, 2.5 + step, 3,
+        return new CheckpointState(step, 1000 + step, 42, 1, 0x1234_5678_9abc_def0L ^ step,
+                new PrecisionState(Precision.FP16, new LossScaler.State(1024f, 7, 12 + step, 1), List.of()), 2.5 + step, 3,
                 runConfig("tiny"));
     }
 }

@@ -1,6 +1,7 @@
 // CPU emulation against per-element references written here: rounding through every float dtype
-// equals DType.decode(DType.encode(x)) element by element, and the scaled FP8 round trip equals
-// decode(encode(clamp(x * scale))) / scale with max |x| as amax.
+// equals DType.decode(DType.encode(x)) element by element, the scaled FP8 round trip equals
+// decode(encode(clamp(x * scale))) / scale with max |x| as amax, TF32 rounding equals a float64
+// round-half-away of x in units of its TF32 step, and a tf32 emulated matmul reads rounded inputs.
 package org.panatrain.engine.precision;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,6 +10,7 @@ import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.panatrain.kernels.cpu.CpuKernels;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -77,6 +79,56 @@ class PrecisionEmulationTest {
             Tensor n = tensor(arena, new float[] {1f, Float.NaN, 3f});
             assertThat(PrecisionEmulation.quantizeDequantize(n, DType.FP8_E4M3, 1f)).isNaN();
             assertThat(n.getFloat(1)).isNaN();
+        }
+    }
+
+    @Test
+    void tf32RoundingOfKnownValues() {
+        // 1 + 2^-11 is a tie between 1 and 1 + 2^-10: away from zero, 1 + 2^-10 (to even would give 1).
+        float[] in = {1f + 0x1p-11f, -(1f + 0x1p-11f), 1f + 0x1p-11f - 0x1p-23f, 2f - 0x1p-12f, Float.MAX_VALUE,
+                Float.MIN_VALUE, 0f, Float.NaN, Float.NEGATIVE_INFINITY};
+        float[] expected = {1f + 0x1p-10f, -(1f + 0x1p-10f), 1f, 2f, Float.POSITIVE_INFINITY, 0f, 0f, Float.NaN,
+                Float.NEGATIVE_INFINITY};
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = tensor(arena, in);
+            PrecisionEmulation.roundTf32(t);
+            assertThat(t.toFloatArray()).containsExactly(expected);
+        }
+    }
+
+    @Test
+    void tf32RoundingEqualsHalfAwayInTf32StepsPerElement() {
+        float[] values = finiteOnly(values(10_000, 7));
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = tensor(arena, values);
+            PrecisionEmulation.roundTf32(t);
+            float[] got = t.toFloatArray();
+            for (int i = 0; i < values.length; i++) {
+                double step = Math.ulp(values[i]) * 0x1p13;   // FP32 has 13 mantissa bits more than TF32
+                double units = Math.floor(Math.abs(values[i]) / step + 0.5);
+                float expected = (float) Math.copySign(units * step, values[i]);
+                assertThat(Float.floatToIntBits(got[i])).as("tf32 of %s", values[i])
+                        .isEqualTo(Float.floatToIntBits(expected));
+            }
+        }
+    }
+
+    @Test
+    void tf32EmulatedMatmulReadsRoundedInputs() {
+        try (Arena arena = Arena.ofConfined();
+             EmulatedPrecisionKernels tf32 = new EmulatedPrecisionKernels(CpuKernels.create(1), PrecisionPolicy.of(Precision.TF32));
+             EmulatedPrecisionKernels fp32 = new EmulatedPrecisionKernels(CpuKernels.create(1), PrecisionPolicy.of(Precision.FP32))) {
+            Tensor a = tensor(arena, new float[] {1f + 0x1p-11f, 3f});   // (1, 2)
+            Tensor b = tensor(arena, new float[] {1f, 0x1p-12f});        // (2, 1)
+            Tensor out = tensor(arena, new float[] {Float.NaN});         // (1, 1), poisoned
+            Tensor a2 = Tensor.host(a.data(), DType.FP32, 1, 2);
+            Tensor b2 = Tensor.host(b.data(), DType.FP32, 2, 1);
+            Tensor out2 = Tensor.host(out.data(), DType.FP32, 1, 1);
+            tf32.matmul(out2, a2, false, b2, false, null, false);
+            assertThat(out.getFloat(0)).isEqualTo(1f + 0x1p-10f + 3 * 0x1p-12f);
+            fp32.matmul(out2, a2, false, b2, false, null, false);
+            assertThat(out.getFloat(0)).isEqualTo(1f + 0x1p-11f + 3 * 0x1p-12f);
+            assertThat(a.toFloatArray()).containsExactly(1f + 0x1p-11f, 3f);   // inputs rounded in a copy
         }
     }
 

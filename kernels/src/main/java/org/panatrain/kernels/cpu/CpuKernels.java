@@ -299,6 +299,14 @@ public final class CpuKernels implements Kernels {
         flag.setFloat(0, reductions.anyNonFinite(tensors) ? 1f : 0f);
     }
 
+    /** One pass per tensor piece: the non-finite probe reads each value, then stores it times factor. */
+    @Override
+    public void unscaleAndCheckFinite(Tensor flag, List<Tensor> tensors, float factor) {
+        Checks.f32("unscaleAndCheckFinite", "flag", flag, 1);
+        checkAll("unscaleAndCheckFinite", tensors);
+        flag.setFloat(0, reductions.scaleAndFindNonFinite(tensors, factor) ? 1f : 0f);
+    }
+
     private static void checkAll(String op, List<Tensor> tensors) {
         for (int i = 0; i < tensors.size(); i++) {
             Checks.f32(op, "tensors[" + i + "]", tensors.get(i));

@@ -1,5 +1,5 @@
 // Reductions on the CPU: bias gradient (column sums), the sum of squares over many tensors
-// (gradient norm) and the non-finite check. All are deterministic: the sum of squares splits every
+// (gradient norm), the non-finite check, alone or fused with loss scaling's unscale. All are deterministic: the sum of squares splits every
 // tensor into fixed CHUNK-element pieces whose double partials are added in piece order, and
 // column sums run down the rows in order; thread count never changes a bit of the result.
 // Leaves out validation (CpuKernels).
@@ -78,6 +78,11 @@ final class CpuReductions {
         return Double.isNaN(reducePieces(tensors, CpuReductions::timesZero));
     }
 
+    /** Multiplies every element by {@code factor} in place; true when some element was NaN or infinite before. */
+    boolean scaleAndFindNonFinite(List<Tensor> tensors, float factor) {
+        return Double.isNaN(reducePieces(tensors, (seg, start, end) -> scaledTimesZero(seg, start, end, factor)));
+    }
+
     private double reducePieces(List<Tensor> tensors, PieceReduction reduction) {
         int count = tensors.size();
         if (firstPiece.length < count + 1) {
@@ -127,6 +132,23 @@ final class CpuReductions {
 
     private static DoubleVector widen(MemorySegment seg, long i) {
         return (DoubleVector) FloatVector.fromMemorySegment(FH, seg, i * 4, NATIVE).convertShape(VectorOperators.F2D, DS, 0);
+    }
+
+    /** {@link #timesZero} of the piece, storing each value times {@code factor} in the same pass. */
+    private static double scaledTimesZero(MemorySegment seg, long i, long end, float factor) {
+        FloatVector acc = FloatVector.zero(Vec.S);
+        for (long vend = i + Vec.bound(end - i); i < vend; i += L) {
+            FloatVector x = Vec.load(seg, i);
+            acc = acc.add(x.mul(0f));
+            Vec.store(x.mul(factor), seg, i);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+            float x = seg.getAtIndex(F, i);
+            s += x * 0f;
+            seg.setAtIndex(F, i, x * factor);
+        }
+        return s;
     }
 
     private static double timesZero(MemorySegment seg, long i, long end) {

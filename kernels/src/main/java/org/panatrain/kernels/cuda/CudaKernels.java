@@ -3,7 +3,8 @@
 // one stream; nothing is copied to the host except by download(). Scratch space (attention's
 // per-head copies, the partial sums of the deterministic reductions) lives in one device arena
 // that grows to the largest request and is then reused, so a training step allocates nothing
-// once the first step has run. Leaves out FP8 and multi-GPU.
+// once the first step has run. FP8 is the scaled casts into it (castToFp8, castTransposeToFp8;
+// the FP8 matmul is CudaMatmul's); leaves out multi-GPU.
 package org.panatrain.kernels.cuda;
 
 import static org.panatrain.bindings.CudaDriver.check;
@@ -152,6 +153,41 @@ public final class CudaKernels implements Kernels {
         }
         launcher.launch(PtxKernel.CAST.symbol(src.dtype(), dst.dtype()), launcher.gridStride(ceilDiv(dst.numel(), 8)),
                 dst, src, dst.numel(), amax);
+    }
+
+    /**
+     * dst (FP8: E4M3 or E5M2) = fp8(sat(src * scale[0])), the delayed-scaling recipe's cast: round to
+     * nearest even, clamped to the format's largest finite value (infinities too), NaN kept; when
+     * {@code amax} (1) FP32 is not null, amax[0] = max(amax[0], max |src|) of the unscaled values.
+     * {@code scale} is a (1) FP32 device tensor, so a scale the device updates needs no host trip.
+     */
+    public void castToFp8(Tensor dst, Tensor src, Tensor scale, Tensor amax) {
+        requireSameCount(dst, src);
+        requireType(scale, DType.FP32);
+        if (amax != null) {
+            requireType(amax, DType.FP32);
+        }
+        launcher.launch(PtxKernel.CAST_FP8.symbol(src.dtype(), dst.dtype()), launcher.gridStride(dst.numel()),
+                dst, src, dst.numel(), scale, amax);
+    }
+
+    /**
+     * dst (C,R) = the {@link #castToFp8} of src (R,C) transposed, with the amax of src: the FP8
+     * copy in the layout {@link CudaMatmul#matmulFp8} needs for its b operand (stored (N,K)).
+     * Tensors of any rank are read as (rows, last dimension).
+     */
+    public void castTransposeToFp8(Tensor dst, Tensor src, Tensor scale, Tensor amax) {
+        int rows = src.rows(), cols = src.dim(-1);
+        if (dst.rows() != cols || dst.dim(-1) != rows) {
+            throw new IllegalArgumentException("castTransposeToFp8: dst " + dst + " is not the transpose of src " + src);
+        }
+        requireType(scale, DType.FP32);
+        if (amax != null) {
+            requireType(amax, DType.FP32);
+        }
+        launcher.launch(PtxKernel.CAST_TRANSPOSE_FP8.symbol(src.dtype(), dst.dtype()),
+                new Grid(Math.toIntExact(ceilDiv(cols, 32)), Math.toIntExact(ceilDiv(rows, 32)), 256),
+                dst, src, rows, cols, scale, amax);
     }
 
     // ---- embedding ----------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 // cuBLASLt matmuls on row-major tensors, in FP32, TF32, BF16 and FP16 (always FP32 accumulate),
 // for every transpose layout of Kernels.matmul, batched with contiguous strides for attention,
-// with the bias, GELU+bias and bias-gradient epilogues. The algorithm is picked by heuristic
-// once per shape (MatmulPlan) and cached. It leaves out FP8 (scales, amax) and mixed dtypes.
+// with the bias, GELU+bias and bias-gradient epilogues; and FP8 (E4M3/E5M2 operands with
+// per-tensor dequantization scales, BF16 or FP32 output with its amax, optional fast
+// accumulation) in the one layout Hopper's FP8 Tensor Cores take. The algorithm is picked by
+// heuristic once per shape (MatmulPlan) and cached. It leaves out FP8 outputs, epilogues with
+// FP8 operands, and batched FP8.
 package org.panatrain.kernels.cuda;
 
 import java.lang.foreign.Arena;
@@ -92,6 +95,7 @@ public final class CudaMatmul implements AutoCloseable {
     private final MemorySegment alpha = arena.allocate(ValueLayout.JAVA_FLOAT); // host scalars (pointer mode host)
     private final MemorySegment beta = arena.allocate(ValueLayout.JAVA_FLOAT);
     private final MemorySegment biasSlot = arena.allocate(ValueLayout.ADDRESS);
+    private final MemorySegment pointerSlot = arena.allocate(ValueLayout.ADDRESS);
 
     CudaMatmul(CudaContext context) {
         this.context = context;
@@ -138,6 +142,48 @@ public final class CudaMatmul implements AutoCloseable {
         run(precision, Epilogue.NONE, out, a, transA, b, transB, null, m, n, k, batch, alpha, accumulate);
     }
 
+    /**
+     * out (M,N) = aScaleInverse[0] * bScaleInverse[0] * a (M,K) @ b^T [+ out], where b is stored
+     * (N,K): FP8 operands in the layout Hopper's FP8 Tensor Cores require (cuBLASLt's A transposed,
+     * B not, after the row-major swap), so a caller keeps weights and activations transposed as
+     * needed. a and b are E4M3 or E5M2, not both E5M2 (the hybrid recipe: E5M2 for gradients);
+     * each scale inverse is a (1) FP32 device tensor, 1/scale of that operand's cast. out is BF16
+     * or FP32; accumulation is FP32, with {@code fastAccum} Hopper's faster accumulation that
+     * Transformer Engine uses in the forward pass. When {@code amax} (1) FP32 is not null,
+     * cuBLASLt writes max |out| into it (the output's amax for delayed scaling). Needs compute
+     * capability 8.9 or 9.0+; cuBLASLt refuses otherwise (CUBLAS_STATUS_NOT_SUPPORTED).
+     */
+    public void matmulFp8(Tensor out, Tensor a, Tensor aScaleInverse, Tensor b, Tensor bScaleInverse, Tensor amax,
+                          boolean fastAccum, boolean accumulate) {
+        int m = out.rows(), n = out.dim(-1);
+        int k = a.dim(-1);
+        requireMatrix("a", a, m, k);
+        requireMatrix("b", b, n, k);
+        int typeA = fp8Type("a", a), typeB = fp8Type("b", b);
+        if (typeA == CublasLt.CUDA_R_8F_E5M2 && typeB == CublasLt.CUDA_R_8F_E5M2) {
+            throw new IllegalArgumentException("FP8 matmul of two E5M2 operands: cuBLASLt takes E4M3 x E4M3, E4M3 x E5M2 or E5M2 x E4M3");
+        }
+        Precision p = switch (out.dtype()) {
+            case BF16 -> Precision.BF16;
+            case FP32 -> Precision.FP32;
+            default -> throw new IllegalArgumentException("FP8 matmul writes BF16 or FP32, out is " + out);
+        };
+        for (Tensor scalar : new Tensor[] {aScaleInverse, bScaleInverse, amax}) {
+            if (scalar != null && (scalar.dtype() != DType.FP32 || scalar.numel() != 1)) {
+                throw new IllegalArgumentException("FP8 matmul scales and amax are (1) FP32 tensors, got " + scalar);
+            }
+        }
+        long outPtr = DeviceMemory.devicePointer(out, "matmul out");
+        long aPtr = DeviceMemory.devicePointer(a, "matmul a");
+        long bPtr = DeviceMemory.devicePointer(b, "matmul b");
+        MatmulPlan.Key key = new MatmulPlan.Key(p, Epilogue.NONE, m, n, k, 1, false, true, -1, alignment(aPtr),
+                alignment(bPtr), alignment(outPtr), new MatmulPlan.Fp8(typeA, typeB, fastAccum));
+        MatmulPlan plan = plan(key);
+        plan.setFp8Pointers(pointerSlot, device(aScaleInverse, "FP8 scale of a"), device(bScaleInverse, "FP8 scale of b"),
+                amax == null ? MemorySegment.NULL : device(amax, "FP8 amax"));
+        launch(plan, out, a, b, 1f, accumulate);
+    }
+
     /** Number of shapes prepared so far (one heuristic call each). */
     public int cachedPlans() {
         return plans.size();
@@ -171,22 +217,44 @@ public final class CudaMatmul implements AutoCloseable {
         long strides = batch > 1 ? 1 : 0;
         MatmulPlan.Key key = new MatmulPlan.Key(p, epilogue, m, n, k, batch, transA, transB, biasType,
                 alignment(aPtr | strides * m * k * size), alignment(bPtr | strides * k * n * size),
-                alignment(outPtr | strides * m * n * size));
+                alignment(outPtr | strides * m * n * size), null);
+        MatmulPlan plan = plan(key);
+        if (bias != null) {
+            plan.setBias(biasSlot, bias.data());
+        }
+        launch(plan, out, a, b, alphaValue, accumulate);
+    }
+
+    private MatmulPlan plan(MatmulPlan.Key key) {
         MatmulPlan plan = plans.get(key);
         if (plan == null) {
             plan = MatmulPlan.create(context.cublasLtHandle(), key, context.workspace().byteSize());
             plans.put(key, plan);
         }
-        if (bias != null) {
-            plan.setBias(biasSlot, bias.data());
-        }
+        return plan;
+    }
+
+    private void launch(MatmulPlan plan, Tensor out, Tensor a, Tensor b, float alphaValue, boolean accumulate) {
         alpha.set(ValueLayout.JAVA_FLOAT, 0, alphaValue);
         beta.set(ValueLayout.JAVA_FLOAT, 0, accumulate ? 1f : 0f);
         // cuBLASLt's A is our b and its B our a (see MatmulPlan); C and D are both out.
         CublasLt.check(CublasLt.cublasLtMatmul(context.cublasLtHandle(), plan.desc, alpha,
                         b.data(), plan.layoutA, a.data(), plan.layoutB, beta, out.data(), plan.layoutD, out.data(), plan.layoutD,
                         plan.algo, context.workspace(), plan.workspaceBytes, context.stream().handle()),
-                "cublasLtMatmul(" + key + ")");
+                "cublasLtMatmul(" + plan.key + ")");
+    }
+
+    private static MemorySegment device(Tensor t, String use) {
+        DeviceMemory.devicePointer(t, use);
+        return t.data();
+    }
+
+    private static int fp8Type(String name, Tensor t) {
+        return switch (t.dtype()) {
+            case FP8_E4M3 -> CublasLt.CUDA_R_8F_E4M3;
+            case FP8_E5M2 -> CublasLt.CUDA_R_8F_E5M2;
+            default -> throw new IllegalArgumentException("FP8 matmul operand " + name + " is not FP8: " + t);
+        };
     }
 
     /** The largest power of two up to 256 dividing {@code address}. */

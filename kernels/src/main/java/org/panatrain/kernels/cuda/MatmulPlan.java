@@ -2,7 +2,9 @@
 // algorithm the heuristic picked, kept for every later call of the same shape. Here the
 // row-major tensors of the Kernels API become cuBLASLt's column-major operands: a row-major
 // (M,N) matrix is a column-major (N,M) one, so out = op(a) op(b) is computed as
-// out^T = op(b)^T op(a)^T, i.e. cuBLASLt's A is our b and its B is our a. It leaves out FP8.
+// out^T = op(b)^T op(a)^T, i.e. cuBLASLt's A is our b and its B is our a. An FP8 plan reads FP8
+// operands (their types in the key), optionally with fast accumulation; its per-tensor scale and
+// amax pointers are set per call. It leaves out FP8 outputs (D scale) and FP8 epilogues.
 package org.panatrain.kernels.cuda;
 
 import java.lang.foreign.Arena;
@@ -19,7 +21,14 @@ final class MatmulPlan implements AutoCloseable {
      * alignments are those of the pointers (a power of two up to 256), which rule algorithms out.
      */
     record Key(CudaMatmul.Precision precision, CudaMatmul.Epilogue epilogue, int m, int n, int k, int batch,
-               boolean transA, boolean transB, int biasType, int alignA, int alignB, int alignOut) {
+               boolean transA, boolean transB, int biasType, int alignA, int alignB, int alignOut, Fp8 fp8) {
+    }
+
+    /**
+     * The operand types of an FP8 plan (CUDA_R_8F_*, our a and b) and whether it uses Hopper's fast
+     * accumulation; the key's precision is then the output's (BF16 or FP32).
+     */
+    record Fp8(int typeA, int typeB, boolean fastAccum) {
     }
 
     final Key key;
@@ -52,13 +61,19 @@ final class MatmulPlan implements AutoCloseable {
             desc = out.get(ValueLayout.ADDRESS, 0);
             setInt(a, desc, CublasLt.CUBLASLT_MATMUL_DESC_TRANSA, key.transB() ? CublasLt.CUBLAS_OP_T : CublasLt.CUBLAS_OP_N);
             setInt(a, desc, CublasLt.CUBLASLT_MATMUL_DESC_TRANSB, key.transA() ? CublasLt.CUBLAS_OP_T : CublasLt.CUBLAS_OP_N);
+            if (key.fp8() != null && key.fp8().fastAccum()) {
+                CublasLt.check(CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.CUBLASLT_MATMUL_DESC_FAST_ACCUM,
+                        a.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 1), 1), "cublasLtMatmulDescSetAttribute(FAST_ACCUM)");
+            }
             if (key.epilogue() != CudaMatmul.Epilogue.NONE) {
                 setInt(a, desc, CublasLt.CUBLASLT_MATMUL_DESC_EPILOGUE, key.epilogue().cublasLtEpilogue());
                 setInt(a, desc, CublasLt.CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, key.biasType());
             }
             // Stored shapes, column-major: our b (K,N) row-major is (N,K) column-major, (N,K) when transposed is (K,N).
-            la = layout(a, p.cudaType(), key.transB() ? key.k() : key.n(), key.transB() ? key.n() : key.k(), key.batch());
-            lb = layout(a, p.cudaType(), key.transA() ? key.m() : key.k(), key.transA() ? key.k() : key.m(), key.batch());
+            int typeOfB = key.fp8() == null ? p.cudaType() : key.fp8().typeB();
+            int typeOfA = key.fp8() == null ? p.cudaType() : key.fp8().typeA();
+            la = layout(a, typeOfB, key.transB() ? key.k() : key.n(), key.transB() ? key.n() : key.k(), key.batch());
+            lb = layout(a, typeOfA, key.transA() ? key.m() : key.k(), key.transA() ? key.k() : key.m(), key.batch());
             ld = layout(a, p.cudaType(), key.n(), key.m(), key.batch());
 
             CublasLt.check(CublasLt.cublasLtMatmulPreferenceCreate(out), "cublasLtMatmulPreferenceCreate");
@@ -96,6 +111,23 @@ final class MatmulPlan implements AutoCloseable {
         slot.set(ValueLayout.ADDRESS, 0, bias);
         CublasLt.check(CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.CUBLASLT_MATMUL_DESC_BIAS_POINTER, slot, 8),
                 "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+    }
+
+    /**
+     * Sets the FP8 pointers for the next call: the dequantization scales (1) FP32 of our a and b
+     * (cuBLASLt's B and A) and the amax (1) FP32 of the output, or NULL for none; {@code slot} is
+     * an 8-byte scratch segment.
+     */
+    void setFp8Pointers(MemorySegment slot, MemorySegment aScaleInverse, MemorySegment bScaleInverse, MemorySegment amax) {
+        setPointer(slot, CublasLt.CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, bScaleInverse, "A_SCALE_POINTER");
+        setPointer(slot, CublasLt.CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, aScaleInverse, "B_SCALE_POINTER");
+        setPointer(slot, CublasLt.CUBLASLT_MATMUL_DESC_AMAX_D_POINTER, amax, "AMAX_D_POINTER");
+    }
+
+    private void setPointer(MemorySegment slot, int attribute, MemorySegment pointer, String name) {
+        slot.set(ValueLayout.ADDRESS, 0, pointer);
+        CublasLt.check(CublasLt.cublasLtMatmulDescSetAttribute(desc, attribute, slot, 8),
+                "cublasLtMatmulDescSetAttribute(" + name + ")");
     }
 
     private static MemorySegment layout(Arena a, int type, long rows, long cols, int batch) {

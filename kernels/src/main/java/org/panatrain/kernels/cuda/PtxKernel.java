@@ -36,7 +36,9 @@ enum PtxKernel {
     GLOBAL_NORM_FINAL("global_norm", "global_norm_final", Variants.UNTYPED),
     CLIP_BY_GLOBAL_NORM("clip", "clip_by_global_norm"),
     CHECK_FINITE("check_finite", "check_finite"),
-    CAST("cast", "cast", Variants.TYPE_PAIRS);
+    CAST("cast", "cast", Variants.TYPE_PAIRS),
+    CAST_FP8("cast_fp8", "cast", Variants.TO_FP8),
+    CAST_TRANSPOSE_FP8("cast_fp8", "cast_transpose", Variants.TO_FP8);
 
     /** How the entry points of a family are named. */
     enum Variants {
@@ -45,8 +47,13 @@ enum PtxKernel {
         /** name alone */
         UNTYPED,
         /** name_f32_to_bf16 and the other pairs of distinct storage types */
-        TYPE_PAIRS
+        TYPE_PAIRS,
+        /** name_f32_to_e4m3, name_f32_to_e5m2 and the same from every storage type */
+        TO_FP8
     }
+
+    /** The FP8 formats the scaled casts write, in native-src's order. */
+    static final List<DType> FP8_TYPES = List.of(DType.FP8_E4M3, DType.FP8_E5M2);
 
     /** The storage types kernels are instantiated for, in native-src's FOR_EACH_STORAGE order. */
     static final List<DType> STORAGE_TYPES = List.of(DType.FP32, DType.BF16, DType.FP16);
@@ -70,9 +77,9 @@ enum PtxKernel {
         return base + "_" + suffix(dtype);
     }
 
-    /** The entry point converting {@code from} into {@code to} (TYPE_PAIRS families). */
+    /** The entry point converting {@code from} into {@code to} (TYPE_PAIRS and TO_FP8 families). */
     String symbol(DType from, DType to) {
-        return base + "_" + suffix(from) + "_to_" + suffix(to);
+        return base + "_" + suffix(from) + "_to_" + (variants == Variants.TO_FP8 ? fp8Suffix(to) : suffix(to));
     }
 
     /** Every entry point of this family, as the PTX must declare them. */
@@ -82,6 +89,16 @@ enum PtxKernel {
             case STORAGE -> STORAGE_TYPES.stream().map(this::symbol).toList();
             case TYPE_PAIRS -> STORAGE_TYPES.stream().flatMap(a -> STORAGE_TYPES.stream().filter(b -> b != a)
                     .map(b -> symbol(a, b))).toList();
+            case TO_FP8 -> STORAGE_TYPES.stream().flatMap(a -> FP8_TYPES.stream().map(b -> symbol(a, b))).toList();
+        };
+    }
+
+    /** The name suffix of an FP8 format. */
+    static String fp8Suffix(DType dtype) {
+        return switch (dtype) {
+            case FP8_E4M3 -> "e4m3";
+            case FP8_E5M2 -> "e5m2";
+            default -> throw new IllegalArgumentException("not an FP8 format: " + dtype);
         };
     }
 

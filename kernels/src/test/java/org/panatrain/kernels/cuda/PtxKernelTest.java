@@ -45,6 +45,9 @@ class PtxKernelTest {
         assertThat(PtxKernel.LAYERNORM_FORWARD.symbol(DType.BF16)).isEqualTo("layernorm_forward_bf16");
         assertThat(PtxKernel.CAST.symbol(DType.FP32, DType.FP16)).isEqualTo("cast_f32_to_f16");
         assertThat(PtxKernel.CAST.symbols()).hasSize(6);
+        assertThat(PtxKernel.CAST_FP8.symbol(DType.BF16, DType.FP8_E5M2)).isEqualTo("cast_bf16_to_e5m2");
+        assertThat(PtxKernel.CAST_FP8.symbols()).hasSize(6);
+        assertThat(PtxKernel.CAST_TRANSPOSE_FP8.symbol(DType.FP32, DType.FP8_E4M3)).isEqualTo("cast_transpose_f32_to_e4m3");
         assertThatThrownBy(() -> PtxKernel.GELU_FORWARD.symbol(DType.INT32)).hasMessageContaining("INT32");
     }
 }
