@@ -148,7 +148,7 @@ final class CpuAttention {
             sum = sum.add(e);
             e.intoArray(s, j);
         }
-        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / Vec.sumLanes(sum);
         for (int j = from; j < end; j += L) {
             FloatVector.fromArray(S, s, j).mul(inv).intoArray(s, j);
         }
@@ -218,7 +218,7 @@ final class CpuAttention {
         for (int j = 0; j < padded; j += L) {
             acc = FloatVector.fromArray(S, p, j).fma(FloatVector.fromArray(S, ds, from + j), acc);
         }
-        float dot = acc.reduceLanes(VectorOperators.ADD);
+        float dot = Vec.sumLanes(acc);
         for (int j = 0; j < padded; j += L) {
             FloatVector pj = FloatVector.fromArray(S, p, j);
             FloatVector.fromArray(S, ds, from + j).sub(dot).mul(pj).mul(scale).intoArray(ds, from + j);

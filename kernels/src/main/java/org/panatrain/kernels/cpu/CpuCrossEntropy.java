@@ -65,7 +65,7 @@ final class CpuCrossEntropy {
                 Vec.store(e, logits, row + i);
             }
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Vec.sumLanes(acc);
         for (; i < V; i++) {
             float e = (float) Math.exp(logits.getAtIndex(F, row + i) - max);
             sum += e;

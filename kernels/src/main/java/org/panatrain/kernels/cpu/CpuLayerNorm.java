@@ -11,7 +11,6 @@ import static org.panatrain.kernels.cpu.Vec.S;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** layernorm over (N,C) segments; mean (N), rstd (N), weight (C), bias (C). */
 final class CpuLayerNorm {
@@ -44,7 +43,7 @@ final class CpuLayerNorm {
             FloatVector d = Vec.load(inp, row + i).sub(m);
             acc = d.fma(d, acc);
         }
-        float var = acc.reduceLanes(VectorOperators.ADD);
+        float var = Vec.sumLanes(acc);
         for (; i < C; i++) {
             float d = inp.getAtIndex(F, row + i) - mean;
             var += d * d;
@@ -106,7 +105,7 @@ final class CpuLayerNorm {
             accD = accD.add(dnorm);
             accDN = dnorm.fma(norm, accDN);
         }
-        float sumD = accD.reduceLanes(VectorOperators.ADD), sumDN = accDN.reduceLanes(VectorOperators.ADD);
+        float sumD = Vec.sumLanes(accD), sumDN = Vec.sumLanes(accDN);
         for (; i < C; i++) {
             float norm = (inp.getAtIndex(F, row + i) - mean) * rstd;
             float dnorm = weight.getAtIndex(F, i) * dout.getAtIndex(F, row + i);

@@ -26,6 +26,7 @@ final class CpuReductions {
     /** Floats that widen to one double vector (8 floats -> 8 doubles with AVX-512). */
     private static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, VectorShape.forBitSize(DS.vectorBitSize() / 2));
     private static final int DL = DS.length();
+    private static final ThreadLocal<double[]> LANES = ThreadLocal.withInitial(() -> new double[DL]);
 
     /** A per-piece reduction of seg[start, end) to a double. */
     @FunctionalInterface
@@ -122,10 +123,21 @@ final class CpuReductions {
             acc0 = a.fma(a, acc0);
             acc1 = b.fma(b, acc1);
         }
-        double s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        double s = sumLanes(acc0.add(acc1));
         for (; i < end; i++) {
             double x = seg.getAtIndex(F, i);
             s += x * x;
+        }
+        return s;
+    }
+
+    /** v's lanes added in lane order, the same bits at every JIT tier (see Vec.sumLanes). */
+    private static double sumLanes(DoubleVector v) {
+        double[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
+        double s = 0;
+        for (double x : lanes) {
+            s += x;
         }
         return s;
     }
@@ -142,7 +154,7 @@ final class CpuReductions {
             acc = acc.add(x.mul(0f));
             Vec.store(x.mul(factor), seg, i);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Vec.sumLanes(acc);
         for (; i < end; i++) {
             float x = seg.getAtIndex(F, i);
             s += x * 0f;
@@ -156,7 +168,7 @@ final class CpuReductions {
         for (long vend = i + Vec.bound(end - i); i < vend; i += L) {
             acc = acc.add(Vec.load(seg, i).mul(0f));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Vec.sumLanes(acc);
         for (; i < end; i++) {
             s += seg.getAtIndex(F, i) * 0f;
         }

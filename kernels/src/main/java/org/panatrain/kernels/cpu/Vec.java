@@ -1,6 +1,9 @@
 // Vector API building blocks shared by the CPU kernels: the species, native-order segment access
-// by element index, and the elementwise loops (vector body + scalar tail) that several ops reuse.
-// Leaves out threading (see Parallel) and anything op-specific.
+// by element index, the elementwise loops (vector body + scalar tail) that several ops reuse, and a
+// lane sum in a fixed order (reduceLanes(ADD) may add in another order once the JIT compiles it,
+// so the same run gave other last bits before and after warm-up). Leaves out threading (see
+// Parallel), anything op-specific, and a reproducible exp: lanewise(EXP) may still differ in the
+// last bit between JIT tiers (a polynomial exp of our own allocated in steady state; not kept).
 package org.panatrain.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
@@ -19,7 +22,23 @@ final class Vec {
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     static final ValueLayout.OfInt I = ValueLayout.JAVA_INT_UNALIGNED;
 
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+
     private Vec() {
+    }
+
+    /**
+     * v's lanes added in lane order, the same bits at every JIT tier. Through a per-thread array:
+     * lane(i) with a variable i is not intrinsified and would allocate.
+     */
+    static float sumLanes(FloatVector v) {
+        float[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (float x : lanes) {
+            s += x;
+        }
+        return s;
     }
 
     static FloatVector load(MemorySegment m, long i) {
@@ -101,7 +120,7 @@ final class Vec {
         for (; k < vn; k += L) {
             acc = acc.add(load(m, i + k));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; k < n; k++) {
             s += m.getAtIndex(F, i + k);
         }
