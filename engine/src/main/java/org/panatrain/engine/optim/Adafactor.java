@@ -32,7 +32,7 @@ import org.panatrain.memory.Tensor;
  * }
  * }</pre>
  */
-public final class Adafactor implements Optimizer {
+public final class Adafactor extends CountingOptimizer {
     /** State names of HF's Adafactor, followed by "." and the parameter name. */
     public static final String ROW = "exp_avg_sq_row";
     public static final String COLUMN = "exp_avg_sq_col";
@@ -79,7 +79,6 @@ public final class Adafactor implements Optimizer {
     private final List<State> states; // per parameter
     private final double[] columnSums;   // (largest cols): the column means are summed in double
     private final float[] columnFactors; // (largest cols): 1 / sqrt(C_j) of the matrix being updated
-    private int stepCount;
 
     public Adafactor(Gpt2 model, Config config) {
         HostState.requireHost(model, "adafactor");
@@ -227,19 +226,6 @@ public final class Adafactor implements Optimizer {
 
     private static float rsqrt(float x) {
         return (float) (1 / Math.sqrt(x));
-    }
-
-    @Override
-    public int stepCount() {
-        return stepCount;
-    }
-
-    @Override
-    public void restoreStepCount(int count) {
-        if (count < 0) {
-            throw new IllegalArgumentException("step count must not be negative, got " + count);
-        }
-        stepCount = count;
     }
 
     /** exp_avg_sq_row.NAME and exp_avg_sq_col.NAME of each matrix, exp_avg_sq.NAME of each vector. */

@@ -22,7 +22,7 @@ import org.panatrain.memory.Tensor;
  * opt.step(schedule.at(opt.stepCount()));
  * }</pre>
  */
-public final class AdamW implements Optimizer {
+public final class AdamW extends CountingOptimizer {
     /** State names of torch.optim.AdamW's state dict, followed by "." and the parameter name. */
     public static final String FIRST_MOMENT = "exp_avg";
     public static final String SECOND_MOMENT = "exp_avg_sq";
@@ -31,7 +31,6 @@ public final class AdamW implements Optimizer {
     private final AdamWConfig config;
     private final Kernels kernels;
     private final Gradients gradients;
-    private int stepCount;
 
     public AdamW(Gpt2 model, AdamWConfig config) {
         this.model = model;
@@ -70,19 +69,6 @@ public final class AdamW implements Optimizer {
         for (Parameter p : model.parameters()) {
             kernels.adamW(p.value(), p.grad(), p.m(), p.v(), p.spec().decays() ? decay : noDecay);
         }
-    }
-
-    @Override
-    public int stepCount() {
-        return stepCount;
-    }
-
-    @Override
-    public void restoreStepCount(int count) {
-        if (count < 0) {
-            throw new IllegalArgumentException("step count must not be negative, got " + count);
-        }
-        stepCount = count;
     }
 
     /** m and v of every parameter (the model's own views): exp_avg.NAME, exp_avg_sq.NAME. */

@@ -30,7 +30,7 @@ import org.panatrain.memory.Tensor;
  * }
  * }</pre>
  */
-public final class AdamW8bit implements Optimizer {
+public final class AdamW8bit extends CountingOptimizer {
     /** Elements per quantization block. */
     public static final int DEFAULT_BLOCK = 256;
     /** bitsandbytes' state names, followed by "." and the parameter name. */
@@ -51,7 +51,6 @@ public final class AdamW8bit implements Optimizer {
     private final List<State> states; // per parameter
     private final float[] newM;       // (block) the updated moments of the block being requantized
     private final float[] newV;       // (block)
-    private int stepCount;
 
     public AdamW8bit(Gpt2 model, AdamWConfig config, int block) {
         HostState.requireHost(model, "adamw8bit");
@@ -156,19 +155,6 @@ public final class AdamW8bit implements Optimizer {
 
     private static int code(Tensor codes, long at) {
         return codes.data().get(JAVA_BYTE, at) & 0xFF;
-    }
-
-    @Override
-    public int stepCount() {
-        return stepCount;
-    }
-
-    @Override
-    public void restoreStepCount(int count) {
-        if (count < 0) {
-            throw new IllegalArgumentException("step count must not be negative, got " + count);
-        }
-        stepCount = count;
     }
 
     /** Per parameter: state1.NAME (m codes), absmax1.NAME, state2.NAME (v codes), absmax2.NAME. */

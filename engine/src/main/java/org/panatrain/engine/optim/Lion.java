@@ -25,7 +25,7 @@ import org.panatrain.memory.Tensor;
  * }
  * }</pre>
  */
-public final class Lion implements Optimizer {
+public final class Lion extends CountingOptimizer {
     /** State name of the momentum (as lion-pytorch's state dict), followed by "." and the parameter name. */
     public static final String MOMENTUM = "exp_avg";
 
@@ -53,7 +53,6 @@ public final class Lion implements Optimizer {
     private final Gradients gradients;
     private final HostState host = new HostState();
     private final List<Tensor> momenta; // per parameter, its shape
-    private int stepCount;
 
     public Lion(Gpt2 model, Config config) {
         HostState.requireHost(model, "lion");
@@ -103,19 +102,6 @@ public final class Lion implements Optimizer {
                 m.setFloat(j, b2 * mj + (1f - b2) * gj);
             }
         }
-    }
-
-    @Override
-    public int stepCount() {
-        return stepCount;
-    }
-
-    @Override
-    public void restoreStepCount(int count) {
-        if (count < 0) {
-            throw new IllegalArgumentException("step count must not be negative, got " + count);
-        }
-        stepCount = count;
     }
 
     /** The momentum of every parameter: exp_avg.NAME. */
