@@ -8,9 +8,20 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.cpu.CpuKernels;
 
-/** {@code @RegisterExtension static final CpuBackend CPU = new CpuBackend();} then {@code CPU.kernels()}. */
+/** {@code @RegisterExtension static final CpuBackend CPU = new CpuBackend(1);} then {@code CPU.kernels()}. */
 public final class CpuBackend implements BeforeAllCallback, AfterAllCallback {
+    private final int threads;
     private Kernels kernels;
+
+    /** A backend with every processor (or panatrain.threads). */
+    public CpuBackend() {
+        this(0);
+    }
+
+    /** A backend with {@code threads} workers; 0 = the default. */
+    public CpuBackend(int threads) {
+        this.threads = threads;
+    }
 
     public Kernels kernels() {
         return kernels;
@@ -18,7 +29,7 @@ public final class CpuBackend implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        kernels = CpuKernels.create();
+        kernels = threads > 0 ? CpuKernels.create(threads) : CpuKernels.create();
     }
 
     @Override

@@ -7,34 +7,23 @@ package org.panatrain.engine.optim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.panatrain.engine.model.CpuBackend;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
-import org.panatrain.kernels.Kernels;
-import org.panatrain.kernels.cpu.CpuKernels;
 
 class AdafactorTest {
-    static Kernels kernels;
-
-    @BeforeAll
-    static void setUp() {
-        kernels = CpuKernels.create(1);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        kernels.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend(1);
 
     @Test
     void fiveStepsFollowHuggingFacesFormulasInFloat64() {
         Adafactor.Config cfg = Adafactor.Config.defaults().withWeightDecay(0.3f);
         float[] lrs = {1e-2f, 8e-3f, 6e-3f, 4e-3f, 2e-3f};
         float[] scales = {1f, 0.5f, 4f, 1f, 0.1f}; // step 3's jump makes RMS(u) > 1: the clip acts
-        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, kernels, 1); Adafactor opt = new Adafactor(model, cfg)) {
-            OptimizerRuns.Run run = OptimizerRuns.run(kernels, opt, 33, lrs, scales);
+        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, CPU.kernels(), 1); Adafactor opt = new Adafactor(model, cfg)) {
+            OptimizerRuns.Run run = OptimizerRuns.run(CPU.kernels(), opt, 33, lrs, scales);
             int clipped = 0;
             for (Parameter p : model.parameters()) {
                 int[] shape = p.spec().shape();
@@ -90,7 +79,7 @@ class AdafactorTest {
                         w[i] = w[i] - lrs[t - 1] * wd * w[i] - lrs[t - 1] * u[i] / divisor;
                     }
                 }
-                assertThat(OptimizerRuns.displacementError(kernels, p, run.initial().get(p.name()), w))
+                assertThat(OptimizerRuns.displacementError(CPU.kernels(), p, run.initial().get(p.name()), w))
                         .as(p.name()).isLessThanOrEqualTo(OptimizerRuns.FLOAT32_BAR);
             }
             assertThat(clipped).as("updates whose RMS the clip scaled down").isPositive();
@@ -99,7 +88,7 @@ class AdafactorTest {
 
     @Test
     void factoredStateIsRowsPlusColumnsFloatsPerMatrix() {
-        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, kernels, 1);
+        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, CPU.kernels(), 1);
              Adafactor opt = new Adafactor(model, Adafactor.Config.defaults())) {
             long floats = 0;
             for (Parameter p : model.parameters()) {

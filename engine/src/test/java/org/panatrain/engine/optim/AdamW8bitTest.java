@@ -5,14 +5,12 @@ package org.panatrain.engine.optim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.panatrain.engine.model.CpuBackend;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
 import org.panatrain.engine.model.TestTensors;
-import org.panatrain.kernels.Kernels;
-import org.panatrain.kernels.cpu.CpuKernels;
 
 class AdamW8bitTest {
     /**
@@ -29,17 +27,8 @@ class AdamW8bitTest {
      */
     private static final double BAR = 0.03;
 
-    static Kernels kernels;
-
-    @BeforeAll
-    static void setUp() {
-        kernels = CpuKernels.create(1);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        kernels.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend(1);
 
     @Test
     void tenStepsTrackFloat64AdamW() {
@@ -53,9 +42,9 @@ class AdamW8bitTest {
         }
         double diffSq = 0;
         double moveSq = 0;
-        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, kernels, 1);
+        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, CPU.kernels(), 1);
              AdamW8bit opt = new AdamW8bit(model, cfg, AdamW8bit.DEFAULT_BLOCK)) {
-            OptimizerRuns.Run run = OptimizerRuns.run(kernels, opt, 44, lrs, scales);
+            OptimizerRuns.Run run = OptimizerRuns.run(CPU.kernels(), opt, 44, lrs, scales);
             for (Parameter p : model.parameters()) {
                 float[] w0 = run.initial().get(p.name());
                 double[] w = OptimizerRuns.toDouble(w0);
@@ -73,7 +62,7 @@ class AdamW8bitTest {
                         w[i] -= lrs[t - 1] * mhat / (Math.sqrt(vhat) + 1e-8);
                     }
                 }
-                float[] now = TestTensors.read(kernels, p.value());
+                float[] now = TestTensors.read(CPU.kernels(), p.value());
                 for (int i = 0; i < w.length; i++) {
                     double moved64 = w[i] - w0[i];
                     double moved = (double) now[i] - w0[i];
@@ -89,7 +78,7 @@ class AdamW8bitTest {
 
     @Test
     void stateIsTwoBytesPerParameterPlusTwoScalesPerBlock() {
-        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, kernels, 1);
+        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, CPU.kernels(), 1);
              AdamW8bit opt = new AdamW8bit(model, AdamWConfig.defaults(), 256)) {
             long blocks = 0;
             for (Parameter p : model.parameters()) {

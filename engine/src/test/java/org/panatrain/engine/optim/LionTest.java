@@ -4,34 +4,23 @@ package org.panatrain.engine.optim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.panatrain.engine.model.CpuBackend;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
-import org.panatrain.kernels.Kernels;
-import org.panatrain.kernels.cpu.CpuKernels;
 
 class LionTest {
-    static Kernels kernels;
-
-    @BeforeAll
-    static void setUp() {
-        kernels = CpuKernels.create(1);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        kernels.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend(1);
 
     @Test
     void fiveStepsFollowTheFloat64UpdateWithDecayOnMatricesOnly() {
         Lion.Config cfg = new Lion.Config(0.9f, 0.99f, 0.5f);
         float[] lrs = {1e-2f, 8e-3f, 6e-3f, 4e-3f, 2e-3f};
         float[] scales = {1f, 0.5f, 2f, 1f, 0.1f};
-        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, kernels, 1); Lion opt = new Lion(model, cfg)) {
-            OptimizerRuns.Run run = OptimizerRuns.run(kernels, opt, 21, lrs, scales);
+        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, CPU.kernels(), 1); Lion opt = new Lion(model, cfg)) {
+            OptimizerRuns.Run run = OptimizerRuns.run(CPU.kernels(), opt, 21, lrs, scales);
             assertThat(opt.stepCount()).isEqualTo(5);
             for (Parameter p : model.parameters()) {
                 double[] w = OptimizerRuns.toDouble(run.initial().get(p.name()));
@@ -45,7 +34,7 @@ class LionTest {
                         m[i] = 0.99 * m[i] + 0.01 * g[i];
                     }
                 }
-                assertThat(OptimizerRuns.displacementError(kernels, p, run.initial().get(p.name()), w))
+                assertThat(OptimizerRuns.displacementError(CPU.kernels(), p, run.initial().get(p.name()), w))
                         .as(p.name()).isLessThanOrEqualTo(OptimizerRuns.FLOAT32_BAR);
             }
         }
@@ -53,7 +42,7 @@ class LionTest {
 
     @Test
     void keepsOneFloatMomentumPerParameterUnderPyTorchNames() {
-        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, kernels, 1); Lion opt = new Lion(model, Lion.Config.defaults())) {
+        try (Gpt2 model = Gpt2.create(OptimizerRuns.SMALL, CPU.kernels(), 1); Lion opt = new Lion(model, Lion.Config.defaults())) {
             assertThat(opt.stateBytesPerParameter()).isEqualTo(4.0);
             assertThat(opt.stateTensors().keySet()).hasSize(model.parameters().size())
                     .startsWith("exp_avg.wte.weight", "exp_avg.wpe.weight");

@@ -7,17 +7,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.panatrain.engine.model.CpuBackend;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2Step;
 import org.panatrain.engine.model.Parameter;
 import org.panatrain.engine.optim.AdamW;
 import org.panatrain.engine.optim.AdamWConfig;
-import org.panatrain.kernels.Kernels;
-import org.panatrain.kernels.cpu.CpuKernels;
 import org.panatrain.memory.Tensor;
 
 class LossScalerTest {
@@ -26,17 +24,8 @@ class LossScalerTest {
     static final int T = 8;
     static final int[] INPUTS = {1, 5, 9, 2, 14, 7, 3, 11};    // (B*T)
     static final int[] TARGETS = {5, 9, 2, 14, 7, 3, 11, 0};   // (B*T)
-    static Kernels kernels;
-
-    @BeforeAll
-    static void setUp() {
-        kernels = CpuKernels.create(1);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        kernels.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend(1);
 
     @Test
     void defaultsAreGradScalers() {
@@ -104,10 +93,10 @@ class LossScalerTest {
 
     @Test
     void infiniteGradientSkipsTheStepBitForBitAndHalvesTheScale() {
-        try (Gpt2 model = Gpt2.create(TINY, kernels, 11);
+        try (Gpt2 model = Gpt2.create(TINY, CPU.kernels(), 11);
              AdamW opt = new AdamW(model, AdamWConfig.defaults());
              Gpt2Step step = model.newStep(B, T);
-             GradientUnscaler unscaler = new GradientUnscaler(kernels)) {
+             GradientUnscaler unscaler = new GradientUnscaler(CPU.kernels())) {
             LossScaler scaler = new LossScaler(LossScaler.Config.defaults());
             assertThat(trainStep(model, opt, step, scaler, unscaler, false)).isTrue();   // m, v now non-zero
             int[] before = optimizerBits(model);
@@ -125,10 +114,10 @@ class LossScalerTest {
     void unscaledGradientsEqualAnUnscaledBackward() {
         // Scaling the loss by a power of two scales every gradient exactly (no overflow or
         // underflow at this size), so unscaling must give the unscaled backward's bits.
-        try (Gpt2 model = Gpt2.create(TINY, kernels, 12);
+        try (Gpt2 model = Gpt2.create(TINY, CPU.kernels(), 12);
              AdamW opt = new AdamW(model, AdamWConfig.defaults());
              Gpt2Step step = model.newStep(B, T);
-             GradientUnscaler unscaler = new GradientUnscaler(kernels)) {
+             GradientUnscaler unscaler = new GradientUnscaler(CPU.kernels())) {
             Tensor grads = model.gradientBlock();
             opt.zeroGrad();
             step.forwardBackward(INPUTS, TARGETS, 1f);
