@@ -32,7 +32,7 @@ import org.panatrain.memory.Tensor;
  * }
  * }</pre>
  */
-public final class Adafactor extends CountingOptimizer {
+public final class Adafactor extends OptimizerBase {
     /** State names of HF's Adafactor, followed by "." and the parameter name. */
     public static final String ROW = "exp_avg_sq_row";
     public static final String COLUMN = "exp_avg_sq_col";
@@ -72,19 +72,16 @@ public final class Adafactor extends CountingOptimizer {
         }
     }
 
-    private final Gpt2 model;
     private final Config config;
-    private final Gradients gradients;
     private final HostState host = new HostState();
     private final List<State> states; // per parameter
     private final double[] columnSums;   // (largest cols): the column means are summed in double
     private final float[] columnFactors; // (largest cols): 1 / sqrt(C_j) of the matrix being updated
 
     public Adafactor(Gpt2 model, Config config) {
+        super(model);
         HostState.requireHost(model, "adafactor");
-        this.model = model;
         this.config = config;
-        this.gradients = new Gradients(model);
         List<State> s = new ArrayList<>();
         for (Parameter p : model.parameters()) {
             Tensor w = p.value();
@@ -108,16 +105,6 @@ public final class Adafactor extends CountingOptimizer {
     public String description() {
         return "Adafactor (factored second moments, no first moment) decay rate " + config.decayRate() + ", eps1 "
                 + config.eps1() + ", clip threshold " + config.clipThreshold() + ", weight decay " + config.weightDecay();
-    }
-
-    @Override
-    public Gpt2 model() {
-        return model;
-    }
-
-    @Override
-    public Gradients gradients() {
-        return gradients;
     }
 
     @Override
@@ -248,7 +235,7 @@ public final class Adafactor extends CountingOptimizer {
 
     @Override
     public void close() {
-        gradients.close();
+        super.close();
         host.close();
     }
 }

@@ -22,21 +22,18 @@ import org.panatrain.memory.Tensor;
  * opt.step(schedule.at(opt.stepCount()));
  * }</pre>
  */
-public final class AdamW extends CountingOptimizer {
+public final class AdamW extends OptimizerBase {
     /** State names of torch.optim.AdamW's state dict, followed by "." and the parameter name. */
     public static final String FIRST_MOMENT = "exp_avg";
     public static final String SECOND_MOMENT = "exp_avg_sq";
 
-    private final Gpt2 model;
     private final AdamWConfig config;
     private final Kernels kernels;
-    private final Gradients gradients;
 
     public AdamW(Gpt2 model, AdamWConfig config) {
-        this.model = model;
+        super(model);
         this.config = config;
         this.kernels = model.kernels();
-        this.gradients = new Gradients(model);
     }
 
     @Override
@@ -48,16 +45,6 @@ public final class AdamW extends CountingOptimizer {
     public String description() {
         return "AdamW betas " + config.beta1() + "/" + config.beta2() + ", eps " + config.eps() + ", weight decay "
                 + config.weightDecay();
-    }
-
-    @Override
-    public Gpt2 model() {
-        return model;
-    }
-
-    @Override
-    public Gradients gradients() {
-        return gradients;
     }
 
     /** One AdamW update of every parameter with learning rate {@code lr}. */
@@ -85,10 +72,5 @@ public final class AdamW extends CountingOptimizer {
     /** The hyper-parameters. */
     public AdamWConfig config() {
         return config;
-    }
-
-    @Override
-    public void close() {
-        gradients.close();
     }
 }

@@ -30,7 +30,7 @@ import org.panatrain.memory.Tensor;
  * }
  * }</pre>
  */
-public final class AdamW8bit extends CountingOptimizer {
+public final class AdamW8bit extends OptimizerBase {
     /** Elements per quantization block. */
     public static final int DEFAULT_BLOCK = 256;
     /** bitsandbytes' state names, followed by "." and the parameter name. */
@@ -43,24 +43,21 @@ public final class AdamW8bit extends CountingOptimizer {
     private record State(Tensor codesM, Tensor absmaxM, Tensor codesV, Tensor absmaxV) {
     }
 
-    private final Gpt2 model;
     private final AdamWConfig config;
     private final int block;
-    private final Gradients gradients;
     private final HostState host = new HostState();
     private final List<State> states; // per parameter
     private final float[] newM;       // (block) the updated moments of the block being requantized
     private final float[] newV;       // (block)
 
     public AdamW8bit(Gpt2 model, AdamWConfig config, int block) {
+        super(model);
         HostState.requireHost(model, "adamw8bit");
         if (block < 1) {
             throw new IllegalArgumentException("block must be positive, got " + block);
         }
-        this.model = model;
         this.config = config;
         this.block = block;
-        this.gradients = new Gradients(model);
         List<State> s = new ArrayList<>();
         int zeroM = DynamicQuantization.SIGNED.encode(0f);
         for (Parameter p : model.parameters()) {
@@ -85,16 +82,6 @@ public final class AdamW8bit extends CountingOptimizer {
     public String description() {
         return "AdamW8bit (block-wise 8-bit moments, blocks of " + block + ", dynamic maps) betas " + config.beta1()
                 + "/" + config.beta2() + ", eps " + config.eps() + ", weight decay " + config.weightDecay();
-    }
-
-    @Override
-    public Gpt2 model() {
-        return model;
-    }
-
-    @Override
-    public Gradients gradients() {
-        return gradients;
     }
 
     @Override
@@ -180,7 +167,7 @@ public final class AdamW8bit extends CountingOptimizer {
 
     @Override
     public void close() {
-        gradients.close();
+        super.close();
         host.close();
     }
 }

@@ -25,7 +25,7 @@ import org.panatrain.memory.Tensor;
  * }
  * }</pre>
  */
-public final class Lion extends CountingOptimizer {
+public final class Lion extends OptimizerBase {
     /** State name of the momentum (as lion-pytorch's state dict), followed by "." and the parameter name. */
     public static final String MOMENTUM = "exp_avg";
 
@@ -48,17 +48,14 @@ public final class Lion extends CountingOptimizer {
         }
     }
 
-    private final Gpt2 model;
     private final Config config;
-    private final Gradients gradients;
     private final HostState host = new HostState();
     private final List<Tensor> momenta; // per parameter, its shape
 
     public Lion(Gpt2 model, Config config) {
+        super(model);
         HostState.requireHost(model, "lion");
-        this.model = model;
         this.config = config;
-        this.gradients = new Gradients(model);
         this.momenta = model.parameters().stream().map(p -> host.allocate(DType.FP32, p.spec().shape())).toList();
     }
 
@@ -70,16 +67,6 @@ public final class Lion extends CountingOptimizer {
     @Override
     public String description() {
         return "Lion betas " + config.beta1() + "/" + config.beta2() + ", weight decay " + config.weightDecay();
-    }
-
-    @Override
-    public Gpt2 model() {
-        return model;
-    }
-
-    @Override
-    public Gradients gradients() {
-        return gradients;
     }
 
     @Override
@@ -117,7 +104,7 @@ public final class Lion extends CountingOptimizer {
 
     @Override
     public void close() {
-        gradients.close();
+        super.close();
         host.close();
     }
 }
