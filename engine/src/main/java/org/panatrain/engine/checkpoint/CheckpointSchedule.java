@@ -10,7 +10,7 @@ import java.util.SequencedMap;
 import java.util.function.Consumer;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.model.Gpt2;
-import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.optim.Optimizer;
 import org.panatrain.engine.precision.Precision;
 import org.panatrain.engine.precision.PrecisionState;
 
@@ -65,7 +65,7 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
      * checkpoint yet. A checkpoint trained in another precision than {@code precision} is refused
      * with a BadInputException before anything changes.
      */
-    public Optional<CheckpointState> resume(Gpt2 model, AdamW optimizer, Precision precision) {
+    public Optional<CheckpointState> resume(Gpt2 model, Optimizer optimizer, Precision precision) {
         if (!resume) {
             return Optional.empty();
         }
@@ -89,7 +89,7 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
      * Saves when {@code step} is a multiple of {@code every} or the last of {@code totalSteps},
      * then prunes; returns whether it saved.
      */
-    public boolean afterStep(long step, long totalSteps, Gpt2 model, AdamW optimizer, Position position) {
+    public boolean afterStep(long step, long totalSteps, Gpt2 model, Optimizer optimizer, Position position) {
         if (!(step == totalSteps || (every > 0 && step % every == 0))) {
             return false;
         }
@@ -98,7 +98,7 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
     }
 
     /** Saves the checkpoint of {@code step} now, then prunes. */
-    public void save(long step, Gpt2 model, AdamW optimizer, Position p) {
+    public void save(long step, Gpt2 model, Optimizer optimizer, Position p) {
         CheckpointState state = new CheckpointState(step, p.dataPosition(), seed, p.epoch(), p.rngState(), p.precision(),
                 p.bestValLoss(), p.evalsSinceBest(), runConfig);
         log.accept("checkpoint: saved " + store.save(model, optimizer, state));

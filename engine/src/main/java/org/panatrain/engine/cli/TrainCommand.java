@@ -146,10 +146,6 @@ final class TrainCommand implements Command {
                 if (o.intValue(PATIENCE.name(), 0) > 0 && data.validation() == null) {
                     throw new UsageException("--patience needs validation data (--val-data, or a prepared folder's val split)");
                 }
-                if (o.has(CHECKPOINT_DIR.name()) && optimizerKind != OptimizerKind.ADAMW) {
-                    throw new UsageException("--checkpoint-dir: checkpoints hold AdamW's state only in this version, not "
-                            + optimizer.name() + "'s");
-                }
                 CheckpointSchedule checkpoints = o.path(CHECKPOINT_DIR.name()).map(dir -> new CheckpointSchedule(
                         new CheckpointStore(dir, err::println),
                         o.intValue(CHECKPOINT_EVERY.name(), Math.max(1, config.steps() / 10)),

@@ -4,12 +4,11 @@
 // rate; every evalEvery steps (and after the last) a validation loss, with early stopping after
 // `patience` evaluations without a new best. Reports every step, with its model FLOPs from the
 // graph, to a listener (progress lines, metrics files), then saves a checkpoint when the schedule
-// says so; a resumed run restores weights, moments, step, data position, precision state and the
+// says so; a resumed run restores weights, optimizer state, step, data position, precision state and the
 // early-stopping record, and continues as if never stopped. The test split is evaluated once at
 // the end. The precision (TrainingPrecision) seeds the backward with the loss scale and, under
 // fp16, unscales the gradients before clipping and skips a step whose gradients are not finite.
-// Leaves out dropout (so the RNG state saved is 0) and checkpoints of other optimizers than AdamW
-// (refused).
+// Leaves out dropout (so the RNG state saved is 0).
 package org.panatrain.engine.train;
 
 import java.util.LinkedHashMap;
@@ -80,7 +79,7 @@ public final class Trainer {
     /**
      * Runs {@code config.steps()} steps of {@code optimizer} (the caller's: it stays open) on its
      * model, as {@code control} says; {@code config.weightDecay()} is the optimizer's business, given
-     * when it was made. Checkpoints need AdamW.
+     * when it was made.
      */
     public static TrainResult train(Optimizer optimizer, TrainConfig config, TokenSource train, TokenSource validation,
                                     RunControl control, Listener listener) {
@@ -98,10 +97,6 @@ public final class Trainer {
         Gpt2 model = optimizer.model();
         if (control.checkpoints() != null && !(batches instanceof BatchReader)) {
             throw new IllegalArgumentException("checkpoints record the position of the sequential batch reader only");
-        }
-        if (control.checkpoints() != null && !(optimizer instanceof AdamW)) {
-            throw new IllegalArgumentException("checkpoints hold AdamW's state only in this version; --optimizer "
-                    + optimizer.name() + " cannot be checkpointed");
         }
         if (control.patience() > 0 && validation == null) {
             throw new IllegalArgumentException("early stopping (--patience) needs validation data");
@@ -134,7 +129,7 @@ public final class Trainer {
             long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
             peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
             Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
-                    : checkpoints.resume(model, (AdamW) optimizer, policy.precision());
+                    : checkpoints.resume(model, optimizer, policy.precision());
             if (resumed.isPresent()) {
                 CheckpointState state = resumed.get();
                 precision.restore(state.precision());
@@ -193,9 +188,9 @@ public final class Trainer {
                     var position = new CheckpointSchedule.Position(reader.position(), reader.epoch(), 0, bestValLoss,
                             evalsSinceBest, precision.state());
                     if (stoppedEarly) {
-                        checkpoints.save(done, model, (AdamW) optimizer, position);
+                        checkpoints.save(done, model, optimizer, position);
                     } else {
-                        checkpoints.afterStep(done, config.steps(), model, (AdamW) optimizer, position);
+                        checkpoints.afterStep(done, config.steps(), model, optimizer, position);
                     }
                 }
             }

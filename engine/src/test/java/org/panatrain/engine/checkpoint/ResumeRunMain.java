@@ -1,7 +1,8 @@
 // The child process of CheckpointScheduleTest: a tiny training loop with CheckpointSchedule
 // (save every 2 steps, keep 2) in a given precision that stops after a given step (a crash) or
-// resumes. Writes the losses of the steps it ran and the final bits of weights and moments to a file.
-// Usage: ResumeRunMain CHECKPOINT_DIR INIT_SEED STOP_AFTER RESUME(true|false) OUT_FILE PRECISION
+// resumes, with a given optimizer. Writes the losses of the steps it ran, the final bits of weights
+// and AdamW moments, and the bytes of the optimizer's state tensors to a file.
+// Usage: ResumeRunMain CHECKPOINT_DIR INIT_SEED STOP_AFTER RESUME(true|false) OUT_FILE PRECISION OPTIMIZER
 package org.panatrain.engine.checkpoint;
 
 import java.io.DataOutputStream;
@@ -14,9 +15,9 @@ import java.util.Optional;
 import java.util.Random;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Step;
-import org.panatrain.engine.optim.AdamW;
-import org.panatrain.engine.optim.AdamWConfig;
 import org.panatrain.engine.optim.LrSchedule;
+import org.panatrain.engine.optim.Optimizer;
+import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.precision.Precision;
 import org.panatrain.engine.precision.PrecisionPolicy;
 import org.panatrain.engine.precision.TrainingPrecision;
@@ -45,7 +46,7 @@ public final class ResumeRunMain {
         int[] targets = new int[n]; // (B, T)
         try (Kernels k = TrainingPrecision.backend(CpuKernels.create(2), policy);
              Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, initSeed);
-             Gpt2Step step = model.newStep(TinyRun.B, TinyRun.T); AdamW opt = new AdamW(model, AdamWConfig.defaults());
+             Gpt2Step step = model.newStep(TinyRun.B, TinyRun.T); Optimizer opt = OptimizerKind.parse(args[6]).create(model, 0.1f);
              TrainingPrecision precision = new TrainingPrecision(policy, model)) {
             Optional<CheckpointState> resumed = ckpt.resume(model, opt, policy.precision());
             resumed.ifPresent(r -> precision.restore(r.precision()));
@@ -74,6 +75,9 @@ public final class ResumeRunMain {
                 for (int bits : ModelSnapshot.bits(model)) {
                     out.writeInt(bits);
                 }
+                byte[] state = ModelSnapshot.stateBytes(opt);
+                out.writeInt(state.length);
+                out.write(state);
             }
         }
     }
