@@ -21,7 +21,7 @@ import org.panatrain.memory.Tensor;
  * Optional<Checkpoint> found = store.latest(runConfig);
  * if (found.isPresent()) {
  *     found.get().restore(model, optimizer);   // weights, optimizer state, step count
- *     long position = found.get().state().dataPosition();
+ *     batches.seek(found.get().state().data());
  * }
  * }</pre>
  *

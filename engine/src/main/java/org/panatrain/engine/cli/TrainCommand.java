@@ -136,7 +136,7 @@ final class TrainCommand implements Command {
                  MetricsWriter metrics = o.path(METRICS.name()).map(f -> new MetricsWriter(f, o.flag(RESUME.name()), Double.NaN))
                          .orElse(null);
                  Optimizer optimizer = optimizerKind.create(model, requested.weightDecay());
-                 BatchSource batches = batches(data, requested, o.has(CHECKPOINT_DIR.name()))) {
+                 BatchSource batches = batches(data, requested)) {
                 TrainConfig config = o.has(EPOCHS.name()) ? withEpochs(o, data.train(), requested) : requested;
                 for (TokenSource eval : new TokenSource[] {data.validation(), data.test()}) {
                     if (eval != null) {
@@ -294,11 +294,11 @@ final class TrainCommand implements Command {
 
     /**
      * Token shards are read by the prefetching loader (one shard, rank 0 of 1), in-memory data in
-     * place; with checkpoints, the sequential reader whose position they record.
+     * place.
      */
-    private static BatchSource batches(DataChoice data, TrainConfig c, boolean checkpoints) {
+    private static BatchSource batches(DataChoice data, TrainConfig c) {
         DataChoice.requireBatch(data.train(), c.microBatch(), c.seq());
-        return data.train() instanceof DataChoice.ShardTokens s && !checkpoints
+        return data.train() instanceof DataChoice.ShardTokens s
                 ? ShardLoader.over(List.of(s.shard()), c.microBatch(), c.seq(), c.seed(), 0, 1)
                 : new BatchReader(data.train(), c.microBatch(), c.seq());
     }

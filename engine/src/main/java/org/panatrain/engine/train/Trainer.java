@@ -89,15 +89,11 @@ public final class Trainer {
 
     /**
      * {@link #train(Optimizer, TrainConfig, TokenSource, TokenSource, RunControl, Listener)} on
-     * batches from {@code batches} (the caller's: it stays open). Checkpoints need the sequential
-     * {@link BatchReader}, whose position they record.
+     * batches from {@code batches} (the caller's: it stays open), whose position checkpoints record.
      */
     public static TrainResult train(Optimizer optimizer, TrainConfig config, BatchSource batches, TokenSource validation,
                                     RunControl control, Listener listener) {
         Gpt2 model = optimizer.model();
-        if (control.checkpoints() != null && !(batches instanceof BatchReader)) {
-            throw new IllegalArgumentException("checkpoints record the position of the sequential batch reader only");
-        }
         if (control.patience() > 0 && validation == null) {
             throw new IllegalArgumentException("early stopping (--patience) needs validation data");
         }
@@ -107,7 +103,6 @@ public final class Trainer {
         PrecisionPolicy policy = control.precision() != null ? control.precision() : PrecisionPolicy.of(Precision.FP32);
         int B = config.microBatch();
         int T = config.seq();
-        BatchReader reader = batches instanceof BatchReader r ? r : null; // its position goes into checkpoints
         LrSchedule schedule = new LrSchedule(config.lr(), config.minLr(), config.warmup(), config.steps());
         int[] inputs = new int[B * T];  // (B, T)
         int[] targets = new int[B * T]; // (B, T)
@@ -134,7 +129,7 @@ public final class Trainer {
                 CheckpointState state = resumed.get();
                 precision.restore(state.precision());
                 firstStep = Math.toIntExact(state.step());
-                reader.seek(state.dataPosition(), state.epoch());
+                batches.seek(state.data());
                 bestValLoss = state.bestValLoss();
                 evalsSinceBest = state.evalsSinceBest();
             }
@@ -185,7 +180,7 @@ public final class Trainer {
                         recentStepSeconds * (config.steps() - done), stepValLoss, flopsPerStep,
                         flopsPerStep / seconds / 1e12));
                 if (checkpoints != null) {
-                    var position = new CheckpointSchedule.Position(reader.position(), reader.epoch(), 0, bestValLoss,
+                    var position = new CheckpointSchedule.Position(batches.position(), 0, bestValLoss,
                             evalsSinceBest, precision.state());
                     if (stoppedEarly) {
                         checkpoints.save(done, model, optimizer, position);

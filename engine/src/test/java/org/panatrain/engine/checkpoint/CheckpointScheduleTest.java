@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.optim.AdamW;
@@ -86,7 +87,7 @@ class CheckpointScheduleTest {
         try (Kernels k = CpuKernels.create(1); Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, 1);
              AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
             TinyRun.train(model, opt, 1, 2);
-            store.save(model, opt, new CheckpointState(1, 16, 5, 0, 0, PrecisionState.initial(Precision.BF16),
+            store.save(model, opt, new CheckpointState(1, new ShardLoader.Position(0, 0, 16), 5, 0, PrecisionState.initial(Precision.BF16),
                     Double.NaN, 0, TinyRun.runConfig("tiny")));
             CheckpointSchedule ckpt = new CheckpointSchedule(store, 2, 2, true, TinyRun.runConfig("tiny"), 5, m -> { });
             try (Gpt2 fresh = Gpt2.create(TinyRun.CONFIG, k, 3); AdamW freshOpt = new AdamW(fresh, AdamWConfig.defaults())) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Step;
 import org.panatrain.engine.optim.LrSchedule;
@@ -51,7 +52,7 @@ public final class ResumeRunMain {
             Optional<CheckpointState> resumed = ckpt.resume(model, opt, policy.precision());
             resumed.ifPresent(r -> precision.restore(r.precision()));
             long start = resumed.map(CheckpointState::step).orElse(0L);
-            long position = resumed.map(CheckpointState::dataPosition).orElse(0L);
+            long position = resumed.map(r -> r.data().offset()).orElse(0L);
             for (long s = start + 1; s <= Math.min(STEPS, stopAfter); s++) {
                 System.arraycopy(DATA, (int) position, inputs, 0, n);
                 System.arraycopy(DATA, (int) position + 1, targets, 0, n);
@@ -65,7 +66,8 @@ public final class ResumeRunMain {
                 }
                 precision.endStep(apply);
                 ckpt.afterStep(s, STEPS, model, opt,
-                        new CheckpointSchedule.Position(position, 0, 0, Double.NaN, 0, precision.state()));
+                        new CheckpointSchedule.Position(new ShardLoader.Position(0, 0, position), 0, Double.NaN, 0,
+                                precision.state()));
             }
             try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(Path.of(args[4])))) {
                 out.writeInt(losses.size());
