@@ -8,6 +8,7 @@ package org.panatrain.engine.checkpoint;
 import java.util.Optional;
 import java.util.SequencedMap;
 import java.util.function.Consumer;
+import org.panatrain.engine.data.BatchSource;
 import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.model.Gpt2;
@@ -21,7 +22,7 @@ import org.panatrain.engine.precision.PrecisionState;
  * <pre>{@code
  * CheckpointSchedule ckpt = new CheckpointSchedule(store, 100, 3, true, runConfig, seed, System.err::println);
  * Optional<CheckpointState> resumed = ckpt.resume(model, optimizer, Precision.FP16);
- * resumed.ifPresent(s -> { batches.seek(s.data()); precision.restore(s.precision()); });
+ * resumed.ifPresent(s -> { ckpt.seek(batches, s); precision.restore(s.precision()); });
  * for (long step = resumed.map(CheckpointState::step).orElse(0L) + 1; step <= steps; step++) {
  *     ...train one step...
  *     ckpt.afterStep(step, steps, model, optimizer,
@@ -83,6 +84,19 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
         found.get().restore(model, optimizer);
         log.accept("checkpoint: resumed from " + found.get().directory() + " (step " + found.get().state().step() + ")");
         return Optional.of(found.get().state());
+    }
+
+    /**
+     * Puts {@code batches} where {@code resumed} (from {@link #resume}) says; a position that is
+     * not a batch of {@code batches} is a BadInputException naming the checkpoint's state.json.
+     */
+    public void seek(BatchSource batches, CheckpointState resumed) {
+        try {
+            batches.seek(resumed.data());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(store.directoryOf(resumed.step()).resolve(CheckpointStore.STATE_FILE),
+                    "data position: " + e.getMessage());
+        }
     }
 
     /**

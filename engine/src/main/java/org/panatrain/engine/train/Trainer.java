@@ -129,7 +129,7 @@ public final class Trainer {
                 CheckpointState state = resumed.get();
                 precision.restore(state.precision());
                 firstStep = Math.toIntExact(state.step());
-                batches.seek(state.data());
+                checkpoints.seek(batches, state);
                 bestValLoss = state.bestValLoss();
                 evalsSinceBest = state.evalsSinceBest();
             }

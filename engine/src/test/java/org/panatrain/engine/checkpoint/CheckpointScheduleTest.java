@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.panatrain.engine.data.ShardLoader;
+import org.panatrain.engine.data.TokenSource;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.optim.AdamW;
@@ -31,6 +32,7 @@ import org.panatrain.engine.optim.Optimizer;
 import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.precision.Precision;
 import org.panatrain.engine.precision.PrecisionState;
+import org.panatrain.engine.train.BatchReader;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.cpu.CpuKernels;
 
@@ -121,6 +123,22 @@ class CheckpointScheduleTest {
                 assertThat(ModelSnapshot.bits(fresh)).isEqualTo(before);
                 assertThat(adafactor.stepCount()).isZero();
             }
+        }
+    }
+
+    @Test
+    void aDataPositionOutsideTheDataIsRefusedNamingTheStateFile() {
+        CheckpointStore store = new CheckpointStore(tmp.resolve("shards"), m -> { });
+        CheckpointSchedule ckpt = new CheckpointSchedule(store, 2, 2, true, TinyRun.runConfig("tiny"), 5, m -> { });
+        try (Kernels k = CpuKernels.create(1); Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, 1);
+             AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
+            store.save(model, opt, TinyRun.state(2)); // shard 2 of a run on several shards
+            CheckpointState resumed = ckpt.resume(model, opt, Precision.FP16).orElseThrow();
+            BatchReader oneShard = new BatchReader(TokenSource.of(new int[100], "tokens"), TinyRun.B, TinyRun.T);
+            assertThatThrownBy(() -> ckpt.seek(oneShard, resumed))
+                    .isInstanceOf(BadInputException.class)
+                    .hasMessageContaining("step-00000002").hasMessageContaining("state.json: data position: ")
+                    .hasMessageContaining("outside tokens");
         }
     }
 
