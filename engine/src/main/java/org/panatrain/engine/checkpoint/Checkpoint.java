@@ -1,6 +1,6 @@
 // One complete, verified checkpoint directory (commit marker present, checksums right, format
 // and config matching the run) and the restore of its tensors into a live model and optimizer.
-// Leaves out finding it (CheckpointStore.latest does that) and optimizers other than AdamW.
+// Leaves out finding it (CheckpointStore.latest does that).
 package org.panatrain.engine.checkpoint;
 
 import java.nio.file.Path;
@@ -10,7 +10,7 @@ import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.SafetensorsFile;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
-import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.optim.Optimizer;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -20,8 +20,8 @@ import org.panatrain.memory.Tensor;
  * <pre>{@code
  * Optional<Checkpoint> found = store.latest(runConfig);
  * if (found.isPresent()) {
- *     found.get().restore(model, optimizer);   // weights, m, v, step count
- *     long position = found.get().state().dataPosition();
+ *     found.get().restore(model, optimizer);   // weights, optimizer state, step count
+ *     batches.seek(found.get().state().data());
  * }
  * }</pre>
  *
@@ -34,19 +34,19 @@ public record Checkpoint(Path directory, CheckpointState state) {
         return directory.resolve(CheckpointStore.MODEL_FILE);
     }
 
-    /** The optimizer moments. */
+    /** The optimizer state tensors and step count. */
     public Path optimizerFile() {
         return directory.resolve(CheckpointStore.OPTIMIZER_FILE);
     }
 
     /**
-     * Copies the weights, the AdamW moments and the step count into {@code model} and
+     * Copies the weights, the optimizer's state tensors and step count into {@code model} and
      * {@code optimizer}. Every tensor and setting is checked first; a mismatch is a
      * BadInputException and leaves both unchanged.
      */
-    public void restore(Gpt2 model, AdamW optimizer) {
+    public void restore(Gpt2 model, Optimizer optimizer) {
         try (SafetensorsFile weights = SafetensorsFile.open(modelFile());
-             SafetensorsFile moments = SafetensorsFile.open(optimizerFile())) {
+             SafetensorsFile optimizerState = SafetensorsFile.open(optimizerFile())) {
             for (Map.Entry<String, String> e : model.config().toMetadata().entrySet()) {
                 String found = weights.metadata().get(e.getKey());
                 if (!e.getValue().equals(found)) {
@@ -60,14 +60,11 @@ public record Checkpoint(Path directory, CheckpointState state) {
                 Parameter p = parameters.get(i);
                 values[i] = weights.require(p.name(), DType.FP32, p.spec().shape());
             }
-            OptimizerStateFile.Moments m = OptimizerStateFile.check(moments, model, optimizer);
+            OptimizerStateFile.State state = OptimizerStateFile.check(optimizerState, optimizer);
             for (int i = 0; i < values.length; i++) {
-                Parameter p = parameters.get(i);
-                model.kernels().upload(p.value(), values[i]);
-                model.kernels().upload(p.m(), m.tensors().get(2 * i));
-                model.kernels().upload(p.v(), m.tensors().get(2 * i + 1));
+                model.kernels().upload(parameters.get(i).value(), values[i]);
             }
-            optimizer.restoreStepCount(m.stepCount());
+            OptimizerStateFile.restore(optimizer, state);
         }
     }
 }

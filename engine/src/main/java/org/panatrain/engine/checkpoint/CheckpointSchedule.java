@@ -8,9 +8,11 @@ package org.panatrain.engine.checkpoint;
 import java.util.Optional;
 import java.util.SequencedMap;
 import java.util.function.Consumer;
+import org.panatrain.engine.data.BatchSource;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.model.Gpt2;
-import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.optim.Optimizer;
 import org.panatrain.engine.precision.Precision;
 import org.panatrain.engine.precision.PrecisionState;
 
@@ -20,11 +22,11 @@ import org.panatrain.engine.precision.PrecisionState;
  * <pre>{@code
  * CheckpointSchedule ckpt = new CheckpointSchedule(store, 100, 3, true, runConfig, seed, System.err::println);
  * Optional<CheckpointState> resumed = ckpt.resume(model, optimizer, Precision.FP16);
- * resumed.ifPresent(s -> { reader.seek(s.dataPosition(), s.epoch()); precision.restore(s.precision()); });
+ * resumed.ifPresent(s -> { ckpt.seek(batches, s); precision.restore(s.precision()); });
  * for (long step = resumed.map(CheckpointState::step).orElse(0L) + 1; step <= steps; step++) {
  *     ...train one step...
  *     ckpt.afterStep(step, steps, model, optimizer,
- *             new CheckpointSchedule.Position(reader.position(), reader.epoch(), 0, Double.NaN, 0, precision.state()));
+ *             new CheckpointSchedule.Position(batches.position(), 0, Double.NaN, 0, precision.state()));
  * }
  * }</pre>
  *
@@ -41,14 +43,13 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
     /**
      * Where a run is, besides its tensors: what a resume needs to continue exactly.
      *
-     * @param dataPosition   the next token the data loader reads
-     * @param epoch          passes over the data completed
+     * @param data           where the data loader is (epoch, shard, offset)
      * @param rngState       the state of the run's random generator
      * @param bestValLoss    the lowest validation loss so far, or NaN
      * @param evalsSinceBest validation evaluations since the best one
      * @param precision      the precision, its loss scaler and FP8 scaling state
      */
-    public record Position(long dataPosition, long epoch, long rngState, double bestValLoss, long evalsSinceBest,
+    public record Position(ShardLoader.Position data, long rngState, double bestValLoss, long evalsSinceBest,
                            PrecisionState precision) {
     }
 
@@ -65,7 +66,7 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
      * checkpoint yet. A checkpoint trained in another precision than {@code precision} is refused
      * with a BadInputException before anything changes.
      */
-    public Optional<CheckpointState> resume(Gpt2 model, AdamW optimizer, Precision precision) {
+    public Optional<CheckpointState> resume(Gpt2 model, Optimizer optimizer, Precision precision) {
         if (!resume) {
             return Optional.empty();
         }
@@ -86,10 +87,23 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
     }
 
     /**
+     * Puts {@code batches} where {@code resumed} (from {@link #resume}) says; a position that is
+     * not a batch of {@code batches} is a BadInputException naming the checkpoint's state.json.
+     */
+    public void seek(BatchSource batches, CheckpointState resumed) {
+        try {
+            batches.seek(resumed.data());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(store.directoryOf(resumed.step()).resolve(CheckpointStore.STATE_FILE),
+                    "data position: " + e.getMessage());
+        }
+    }
+
+    /**
      * Saves when {@code step} is a multiple of {@code every} or the last of {@code totalSteps},
      * then prunes; returns whether it saved.
      */
-    public boolean afterStep(long step, long totalSteps, Gpt2 model, AdamW optimizer, Position position) {
+    public boolean afterStep(long step, long totalSteps, Gpt2 model, Optimizer optimizer, Position position) {
         if (!(step == totalSteps || (every > 0 && step % every == 0))) {
             return false;
         }
@@ -98,8 +112,8 @@ public record CheckpointSchedule(CheckpointStore store, int every, int keepLast,
     }
 
     /** Saves the checkpoint of {@code step} now, then prunes. */
-    public void save(long step, Gpt2 model, AdamW optimizer, Position p) {
-        CheckpointState state = new CheckpointState(step, p.dataPosition(), seed, p.epoch(), p.rngState(), p.precision(),
+    public void save(long step, Gpt2 model, Optimizer optimizer, Position p) {
+        CheckpointState state = new CheckpointState(step, p.data(), seed, p.rngState(), p.precision(),
                 p.bestValLoss(), p.evalsSinceBest(), runConfig);
         log.accept("checkpoint: saved " + store.save(model, optimizer, state));
         store.prune(keepLast);

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SequencedMap;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.precision.PrecisionState;
 
@@ -16,21 +17,21 @@ import org.panatrain.engine.precision.PrecisionState;
  * The run state of one checkpoint.
  *
  * <pre>{@code
- * CheckpointState state = new CheckpointState(step, position, shuffleSeed, epoch, rngState,
+ * CheckpointState state = new CheckpointState(step, loader.position(), shuffleSeed, rngState,
  *         precision.state(), Double.NaN, 0, config);   // config: the settings a resume must match, e.g. "model" -> "gpt2-tiny"
  * }</pre>
  *
  * @param step           optimizer steps done
- * @param dataPosition   the next token the data loader reads, in its own order
+ * @param data           where the data loader is: epoch (passes completed; the shuffle of the current
+ *                       pass derives from it), shard index in that epoch's order, token offset in the shard
  * @param shuffleSeed    the seed the data order is shuffled with
- * @param epoch          passes over the data completed (the shuffle of the current pass derives from it)
  * @param rngState       the state of the run's random generator (dropout, sampling)
  * @param precision      the run's precision, loss scaler (scale 1 without loss scaling) and FP8 scaling state
  * @param bestValLoss    the lowest validation loss so far (NaN before the first evaluation)
  * @param evalsSinceBest validation evaluations since the best one (early stopping's patience count)
  * @param config         the run's settings; a resume with different settings is refused
  */
-public record CheckpointState(long step, long dataPosition, long shuffleSeed, long epoch, long rngState,
+public record CheckpointState(long step, ShardLoader.Position data, long shuffleSeed, long rngState,
                               PrecisionState precision, double bestValLoss, long evalsSinceBest,
                               SequencedMap<String, String> config) {
     /** The value of state.json's "format" key. */
@@ -39,8 +40,8 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
     public static final long FORMAT_VERSION = 1;
 
     public CheckpointState {
-        if (step < 0 || dataPosition < 0 || epoch < 0 || evalsSinceBest < 0) {
-            throw new IllegalArgumentException("negative step, data position, epoch or evaluation count");
+        if (step < 0 || evalsSinceBest < 0) {
+            throw new IllegalArgumentException("negative step or evaluation count");
         }
         config = new LinkedHashMap<>(config);
     }
@@ -51,7 +52,8 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
         json.put("format", FORMAT);
         json.put("format_version", FORMAT_VERSION);
         json.put("step", step);
-        json.put("data", ordered("position", dataPosition, "shuffle_seed", shuffleSeed, "epoch", epoch));
+        json.put("data", ordered("epoch", data.epoch(), "shard", (long) data.shard(), "position", data.offset(),
+                "shuffle_seed", shuffleSeed));
         json.put("rng", ordered("state", rngState));
         json.putAll(PrecisionStateJson.toJson(precision));
         json.put("early_stopping", ordered("best_val_loss", Double.isNaN(bestValLoss) ? null : bestValLoss,
@@ -100,8 +102,12 @@ public record CheckpointState(long step, long dataPosition, long shuffleSeed, lo
             throw new BadInputException(file, "early_stopping.best_val_loss is neither a number nor null");
         }
         try {
-            return new CheckpointState(integer(file, root, "step"), integer(file, data, "position"),
-                    integer(file, data, "shuffle_seed"), integer(file, data, "epoch"), integer(file, rng, "state"),
+            // "shard" came with the shard loader; a state without it is the sequential reader's (shard 0)
+            long shard = data.containsKey("shard") ? integer(file, data, "shard") : 0;
+            var position = new ShardLoader.Position(integer(file, data, "epoch"), Math.toIntExact(shard),
+                    integer(file, data, "position"));
+            return new CheckpointState(integer(file, root, "step"), position, integer(file, data, "shuffle_seed"),
+                    integer(file, rng, "state"),
                     PrecisionStateJson.fromJson(file, root), best == null ? Double.NaN : ((Number) best).doubleValue(),
                     integer(file, early, "evals_since_best"), settings);
         } catch (IllegalArgumentException e) {

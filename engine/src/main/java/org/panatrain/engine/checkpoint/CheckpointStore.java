@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.Json;
 import org.panatrain.engine.model.Gpt2;
-import org.panatrain.engine.optim.AdamW;
+import org.panatrain.engine.optim.Optimizer;
 
 /**
  * Crash-safe checkpoints of a training run.
@@ -70,7 +70,7 @@ public final class CheckpointStore {
     }
 
     /** Saves the model, the optimizer and {@code state} as the checkpoint of {@code state.step()}; returns its directory. */
-    public Path save(Gpt2 model, AdamW optimizer, CheckpointState state) {
+    public Path save(Gpt2 model, Optimizer optimizer, CheckpointState state) {
         Path target = directoryOf(state.step());
         Path tmp = target.resolveSibling(target.getFileName() + TEMPORARY_SUFFIX);
         try {
@@ -80,7 +80,7 @@ public final class CheckpointStore {
             pause();
             model.save(tmp.resolve(MODEL_FILE));
             pause();
-            OptimizerStateFile.write(tmp.resolve(OPTIMIZER_FILE), model, optimizer);
+            OptimizerStateFile.write(tmp.resolve(OPTIMIZER_FILE), optimizer);
             pause();
             Map<String, String> checksums = new LinkedHashMap<>();
             checksums.put(MODEL_FILE, DurableFiles.sha256(tmp.resolve(MODEL_FILE)));

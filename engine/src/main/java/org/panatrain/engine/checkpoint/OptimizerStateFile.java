@@ -1,6 +1,9 @@
-// The AdamW state as a safetensors file: every parameter's first and second moments under
-// PyTorch's names (exp_avg.<param>, exp_avg_sq.<param>), the step count and hyper-parameters in
-// __metadata__. Leaves out other optimizers (their state layouts come with them).
+// Any optimizer's state as a safetensors file: its state tensors under the names
+// Optimizer.stateTensors gives (AdamW: exp_avg.<param>, exp_avg_sq.<param>, as PyTorch; Lion,
+// Adafactor and AdamW8bit their own) in the dtypes they have (FP32, INT8 for 8-bit codes), with
+// the model config, the optimizer's name and hyper-parameters and the step count in __metadata__.
+// Files written before the hyper-parameters were recorded as one string (AdamW only) still load.
+// Leaves out state that is not a tensor (scratch buffers are recomputed every step).
 package org.panatrain.engine.checkpoint;
 
 import java.lang.foreign.Arena;
@@ -13,83 +16,89 @@ import java.util.SequencedMap;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.Safetensors;
 import org.panatrain.engine.io.SafetensorsFile;
-import org.panatrain.engine.model.Gpt2;
-import org.panatrain.engine.model.Parameter;
-import org.panatrain.engine.optim.AdamW;
-import org.panatrain.memory.DType;
+import org.panatrain.engine.optim.Optimizer;
 import org.panatrain.memory.Tensor;
 
-/** Writes and reads optimizer.safetensors for a Gpt2 trained with AdamW. */
+/** Writes and reads optimizer.safetensors for any {@link Optimizer}. */
 final class OptimizerStateFile {
-    static final String FIRST = "exp_avg.";
-    static final String SECOND = "exp_avg_sq.";
+    /** __metadata__ key of {@link Optimizer#description()}: the hyper-parameters a restore must match. */
+    static final String HYPERPARAMETERS = "hyperparameters";
+    static final String STEP_COUNT = "step_count";
 
     private OptimizerStateFile() {
     }
 
-    /** The metadata a restore must match: the model config and AdamW's hyper-parameters. */
-    static Map<String, String> settings(Gpt2 model, AdamW optimizer) {
-        Map<String, String> m = new LinkedHashMap<>(model.config().toMetadata());
-        m.put("optimizer", "adamw");
-        m.put("beta1", Float.toString(optimizer.config().beta1()));
-        m.put("beta2", Float.toString(optimizer.config().beta2()));
-        m.put("eps", Float.toString(optimizer.config().eps()));
-        m.put("weight_decay", Float.toString(optimizer.config().weightDecay()));
+    /** The metadata a restore must match: the model config and the optimizer's name. */
+    private static Map<String, String> settings(Optimizer optimizer) {
+        Map<String, String> m = new LinkedHashMap<>(optimizer.model().config().toMetadata());
+        m.put("optimizer", optimizer.name());
         return m;
     }
 
-    /** Downloads m and v of every parameter and writes them to {@code file} atomically. */
-    static void write(Path file, Gpt2 model, AdamW optimizer) {
-        long floats = 2 * model.parameterCount();
+    /** Downloads every state tensor of {@code optimizer} and writes them to {@code file}. */
+    static void write(Path file, Optimizer optimizer) {
         try (Arena arena = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
-            Tensor host = Tensor.host(arena.allocate(floats * Float.BYTES, 64), DType.FP32, Math.toIntExact(floats)); // (2P)
             SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
-            long at = 0;
-            for (Parameter p : model.parameters()) {
-                at = put(tensors, FIRST + p.name(), host, at, p.m(), model);
-                at = put(tensors, SECOND + p.name(), host, at, p.v(), model);
+            for (Map.Entry<String, Tensor> e : optimizer.stateTensors().entrySet()) {
+                Tensor live = e.getValue();
+                Tensor host = Tensor.host(arena.allocate(live.byteSize(), 64), live.dtype(), live.shape());
+                optimizer.model().kernels().download(host, live);
+                tensors.put(e.getKey(), host);
             }
-            Map<String, String> metadata = new LinkedHashMap<>(settings(model, optimizer));
-            metadata.put("step_count", Integer.toString(optimizer.stepCount()));
+            Map<String, String> metadata = new LinkedHashMap<>(settings(optimizer));
+            metadata.put(HYPERPARAMETERS, optimizer.description());
+            metadata.put(STEP_COUNT, Integer.toString(optimizer.stepCount()));
             Safetensors.write(file, metadata, tensors);
         }
     }
 
-    private static long put(SequencedMap<String, Tensor> tensors, String name, Tensor host, long at, Tensor device,
-                            Gpt2 model) {
-        Tensor slice = host.slice(at, device.shape());
-        model.kernels().download(slice, device);
-        tensors.put(name, slice);
-        return at + device.numel();
-    }
-
     /**
-     * Checks that {@code f} holds the moments of every parameter with the model's shapes and the
-     * same settings; returns them in parameter order (m, v, m, v, ...) and the step count.
+     * Checks that {@code f} holds exactly the state tensors of {@code optimizer}, each with its
+     * dtype and shape, and the same settings; returns the file's tensors in the optimizer's
+     * order and the step count. Changes nothing.
      */
-    static Moments check(SafetensorsFile f, Gpt2 model, AdamW optimizer) {
-        Map<String, String> expected = settings(model, optimizer);
-        for (Map.Entry<String, String> e : expected.entrySet()) {
+    static State check(SafetensorsFile f, Optimizer optimizer) {
+        for (Map.Entry<String, String> e : settings(optimizer).entrySet()) {
             String found = f.metadata().get(e.getKey());
             if (!e.getValue().equals(found)) {
                 throw new BadInputException(f.file(), "optimizer state is for " + e.getKey() + " = " + found
                         + ", this run has " + e.getValue());
             }
         }
-        List<Tensor> tensors = new ArrayList<>();
-        for (Parameter p : model.parameters()) {
-            tensors.add(f.require(FIRST + p.name(), DType.FP32, p.spec().shape()));
-            tensors.add(f.require(SECOND + p.name(), DType.FP32, p.spec().shape()));
+        String hyper = f.metadata().get(HYPERPARAMETERS);
+        if (hyper != null && !hyper.equals(optimizer.description())) {
+            throw new BadInputException(f.file(), "optimizer state is for \"" + hyper + "\", this run has \""
+                    + optimizer.description() + "\"");
         }
-        String count = f.metadata().get("step_count");
+        SequencedMap<String, Tensor> live = optimizer.stateTensors();
+        List<Tensor> tensors = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : live.entrySet()) {
+            tensors.add(f.require(e.getKey(), e.getValue().dtype(), e.getValue().shape()));
+        }
+        for (String name : f.names()) {
+            if (!live.containsKey(name)) {
+                throw new BadInputException(f.file(), "tensor " + name + " is not part of " + optimizer.name()
+                        + "'s state");
+            }
+        }
+        String count = f.metadata().get(STEP_COUNT);
         try {
-            return new Moments(tensors, Integer.parseInt(count));
+            return new State(tensors, Integer.parseInt(count));
         } catch (NumberFormatException e) {
             throw new BadInputException(f.file(), "__metadata__ step_count is \"" + count + "\", not an integer");
         }
     }
 
-    /** Host views of the moments (m, v per parameter, in parameter order) and the step count. */
-    record Moments(List<Tensor> tensors, int stepCount) {
+    /** Copies {@code state} (from {@link #check}) into the optimizer's live tensors and step count. */
+    static void restore(Optimizer optimizer, State state) {
+        int i = 0;
+        for (Tensor live : optimizer.stateTensors().values()) {
+            optimizer.model().kernels().upload(live, state.tensors().get(i++));
+        }
+        optimizer.restoreStepCount(state.stepCount());
+    }
+
+    /** Host views of the state tensors (in {@link Optimizer#stateTensors()} order) and the step count. */
+    record State(List<Tensor> tensors, int stepCount) {
     }
 }

@@ -136,7 +136,7 @@ final class TrainCommand implements Command {
                  MetricsWriter metrics = o.path(METRICS.name()).map(f -> new MetricsWriter(f, o.flag(RESUME.name()), Double.NaN))
                          .orElse(null);
                  Optimizer optimizer = optimizerKind.create(model, requested.weightDecay());
-                 BatchSource batches = batches(data, requested, o.has(CHECKPOINT_DIR.name()))) {
+                 BatchSource batches = batches(data, requested)) {
                 TrainConfig config = o.has(EPOCHS.name()) ? withEpochs(o, data.train(), requested) : requested;
                 for (TokenSource eval : new TokenSource[] {data.validation(), data.test()}) {
                     if (eval != null) {
@@ -145,10 +145,6 @@ final class TrainCommand implements Command {
                 }
                 if (o.intValue(PATIENCE.name(), 0) > 0 && data.validation() == null) {
                     throw new UsageException("--patience needs validation data (--val-data, or a prepared folder's val split)");
-                }
-                if (o.has(CHECKPOINT_DIR.name()) && optimizerKind != OptimizerKind.ADAMW) {
-                    throw new UsageException("--checkpoint-dir: checkpoints hold AdamW's state only in this version, not "
-                            + optimizer.name() + "'s");
                 }
                 CheckpointSchedule checkpoints = o.path(CHECKPOINT_DIR.name()).map(dir -> new CheckpointSchedule(
                         new CheckpointStore(dir, err::println),
@@ -298,11 +294,11 @@ final class TrainCommand implements Command {
 
     /**
      * Token shards are read by the prefetching loader (one shard, rank 0 of 1), in-memory data in
-     * place; with checkpoints, the sequential reader whose position they record.
+     * place.
      */
-    private static BatchSource batches(DataChoice data, TrainConfig c, boolean checkpoints) {
+    private static BatchSource batches(DataChoice data, TrainConfig c) {
         DataChoice.requireBatch(data.train(), c.microBatch(), c.seq());
-        return data.train() instanceof DataChoice.ShardTokens s && !checkpoints
+        return data.train() instanceof DataChoice.ShardTokens s
                 ? ShardLoader.over(List.of(s.shard()), c.microBatch(), c.seq(), c.seed(), 0, 1)
                 : new BatchReader(data.train(), c.microBatch(), c.seq());
     }

@@ -1,6 +1,8 @@
 // What the training loop reads its micro-batches from: the in-memory BatchReader (built-in
-// corpus, synthetic tokens) or the prefetching ShardLoader (token shard files). Leaves out
-// positions and resuming, which each source records in its own terms.
+// corpus, synthetic tokens) or the prefetching ShardLoader (token shard files), and where it is
+// (epoch, shard, offset; the in-memory reader is one shard), which checkpoints record and resume
+// from. Leaves out what the position means across sources of different data (a resume checks the
+// data's name and length first).
 package org.panatrain.engine.data;
 
 /**
@@ -18,6 +20,15 @@ public interface BatchSource extends AutoCloseable {
 
     /** Fills inputs (B*T) and targets (B*T, the inputs shifted by one token) with the next batch. */
     void next(int[] inputs, int[] targets);
+
+    /** Where the batch the next {@link #next} call returns is. */
+    ShardLoader.Position position();
+
+    /**
+     * Continues from {@code p}, as {@link #position()} of a source over the same data and batch
+     * shape recorded it; IllegalArgumentException when {@code p} is not a batch of this source.
+     */
+    void seek(ShardLoader.Position p);
 
     /** Nanoseconds the callers of {@link #next} have waited for data so far (0 when reading in place). */
     default long waitNanos() {

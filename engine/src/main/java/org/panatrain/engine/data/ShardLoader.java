@@ -223,6 +223,7 @@ public final class ShardLoader implements BatchSource {
     }
 
     /** The position of the batch the next {@link #next} call returns. */
+    @Override
     public Position position() {
         EpochOrder order = new EpochOrder();
         order.shuffle(nextEpoch);
@@ -234,6 +235,7 @@ public final class ShardLoader implements BatchSource {
      * Continues from {@code p}, as {@link #position()} of a loader over the same shards, batch
      * shape, seed, rank and world size recorded it; drops the batches prefetched so far.
      */
+    @Override
     public void seek(Position p) {
         if (closed) {
             throw new IllegalStateException("the shard loader is closed");

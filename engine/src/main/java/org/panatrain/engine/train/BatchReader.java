@@ -1,11 +1,13 @@
 // Reads training batches as DESIGN.md fixes them: a batch of B x T takes B*T+1 consecutive tokens
 // at the current position; inputs are the first B*T, targets the same shifted by one; the position
 // then advances by B*T and wraps to 0 when fewer than B*T+1 tokens are left (one epoch done).
-// A resumed run puts the reader back where its checkpoint says. Leaves out shuffling (a corpus is
+// A resumed run puts the reader back where its checkpoint says; its position is the ShardLoader's
+// of one shard (shard 0), so the two record positions alike. Leaves out shuffling (a corpus is
 // shuffled when it is made) and sharding across processes.
 package org.panatrain.engine.train;
 
 import org.panatrain.engine.data.BatchSource;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.data.TokenSource;
 
 /**
@@ -45,30 +47,34 @@ public final class BatchReader implements BatchSource {
         return (source.length() - 1) / ((long) B * T);
     }
 
-    /** Position of the next batch's first token. */
-    public long position() {
-        return position;
+    /**
+     * Where the next batch starts: (passes completed, shard 0, its first token); at the end of a
+     * pass, the start of the next one, as a one-shard {@link ShardLoader} says.
+     */
+    @Override
+    public ShardLoader.Position position() {
+        return wraps() ? new ShardLoader.Position(epoch + 1, 0, 0) : new ShardLoader.Position(epoch, 0, position);
     }
 
-    /** Passes over the source completed (wraps to the start so far). */
-    public long epoch() {
-        return epoch;
-    }
-
-    /** Continues from {@code position} in epoch {@code epoch}, as recorded by {@link #position()} and {@link #epoch()}. */
-    public void seek(long newPosition, long newEpoch) {
-        if (newPosition < 0 || newPosition > source.length() || newEpoch < 0) {
-            throw new IllegalArgumentException("position " + newPosition + " / epoch " + newEpoch + " is outside "
-                    + source.name() + " (" + source.length() + " tokens)");
+    /** Continues from {@code p}, as recorded by {@link #position()}; the shard must be 0. */
+    @Override
+    public void seek(ShardLoader.Position p) {
+        if (p.shard() != 0 || p.offset() > source.length()) {
+            throw new IllegalArgumentException(p + " is outside " + source.name() + " (one shard of "
+                    + source.length() + " tokens)");
         }
-        position = newPosition;
-        epoch = newEpoch;
+        position = p.offset();
+        epoch = p.epoch();
+    }
+
+    private boolean wraps() {
+        return position + window.length > source.length();
     }
 
     /** Fills inputs (B*T) and targets (B*T) with the next batch and advances. */
     @Override
     public void next(int[] inputs, int[] targets) {
-        if (position + window.length > source.length()) {
+        if (wraps()) {
             position = 0;
             epoch++;
         }

@@ -4,12 +4,11 @@
 // rate; every evalEvery steps (and after the last) a validation loss, with early stopping after
 // `patience` evaluations without a new best. Reports every step, with its model FLOPs from the
 // graph, to a listener (progress lines, metrics files), then saves a checkpoint when the schedule
-// says so; a resumed run restores weights, moments, step, data position, precision state and the
+// says so; a resumed run restores weights, optimizer state, step, data position, precision state and the
 // early-stopping record, and continues as if never stopped. The test split is evaluated once at
 // the end. The precision (TrainingPrecision) seeds the backward with the loss scale and, under
 // fp16, unscales the gradients before clipping and skips a step whose gradients are not finite.
-// Leaves out dropout (so the RNG state saved is 0) and checkpoints of other optimizers than AdamW
-// (refused).
+// Leaves out dropout (so the RNG state saved is 0).
 package org.panatrain.engine.train;
 
 import java.util.LinkedHashMap;
@@ -80,7 +79,7 @@ public final class Trainer {
     /**
      * Runs {@code config.steps()} steps of {@code optimizer} (the caller's: it stays open) on its
      * model, as {@code control} says; {@code config.weightDecay()} is the optimizer's business, given
-     * when it was made. Checkpoints need AdamW.
+     * when it was made.
      */
     public static TrainResult train(Optimizer optimizer, TrainConfig config, TokenSource train, TokenSource validation,
                                     RunControl control, Listener listener) {
@@ -90,19 +89,11 @@ public final class Trainer {
 
     /**
      * {@link #train(Optimizer, TrainConfig, TokenSource, TokenSource, RunControl, Listener)} on
-     * batches from {@code batches} (the caller's: it stays open). Checkpoints need the sequential
-     * {@link BatchReader}, whose position they record.
+     * batches from {@code batches} (the caller's: it stays open), whose position checkpoints record.
      */
     public static TrainResult train(Optimizer optimizer, TrainConfig config, BatchSource batches, TokenSource validation,
                                     RunControl control, Listener listener) {
         Gpt2 model = optimizer.model();
-        if (control.checkpoints() != null && !(batches instanceof BatchReader)) {
-            throw new IllegalArgumentException("checkpoints record the position of the sequential batch reader only");
-        }
-        if (control.checkpoints() != null && !(optimizer instanceof AdamW)) {
-            throw new IllegalArgumentException("checkpoints hold AdamW's state only in this version; --optimizer "
-                    + optimizer.name() + " cannot be checkpointed");
-        }
         if (control.patience() > 0 && validation == null) {
             throw new IllegalArgumentException("early stopping (--patience) needs validation data");
         }
@@ -112,7 +103,6 @@ public final class Trainer {
         PrecisionPolicy policy = control.precision() != null ? control.precision() : PrecisionPolicy.of(Precision.FP32);
         int B = config.microBatch();
         int T = config.seq();
-        BatchReader reader = batches instanceof BatchReader r ? r : null; // its position goes into checkpoints
         LrSchedule schedule = new LrSchedule(config.lr(), config.minLr(), config.warmup(), config.steps());
         int[] inputs = new int[B * T];  // (B, T)
         int[] targets = new int[B * T]; // (B, T)
@@ -134,12 +124,12 @@ public final class Trainer {
             long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
             peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
             Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
-                    : checkpoints.resume(model, (AdamW) optimizer, policy.precision());
+                    : checkpoints.resume(model, optimizer, policy.precision());
             if (resumed.isPresent()) {
                 CheckpointState state = resumed.get();
                 precision.restore(state.precision());
                 firstStep = Math.toIntExact(state.step());
-                reader.seek(state.dataPosition(), state.epoch());
+                checkpoints.seek(batches, state);
                 bestValLoss = state.bestValLoss();
                 evalsSinceBest = state.evalsSinceBest();
             }
@@ -190,12 +180,12 @@ public final class Trainer {
                         recentStepSeconds * (config.steps() - done), stepValLoss, flopsPerStep,
                         flopsPerStep / seconds / 1e12));
                 if (checkpoints != null) {
-                    var position = new CheckpointSchedule.Position(reader.position(), reader.epoch(), 0, bestValLoss,
+                    var position = new CheckpointSchedule.Position(batches.position(), 0, bestValLoss,
                             evalsSinceBest, precision.state());
                     if (stoppedEarly) {
-                        checkpoints.save(done, model, (AdamW) optimizer, position);
+                        checkpoints.save(done, model, optimizer, position);
                     } else {
-                        checkpoints.afterStep(done, config.steps(), model, (AdamW) optimizer, position);
+                        checkpoints.afterStep(done, config.steps(), model, optimizer, position);
                     }
                 }
             }

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
@@ -95,7 +96,7 @@ class CheckpointStoreTest {
         PrecisionState precision = new PrecisionState(Precision.FP8, new LossScaler.State(1f, 0, 9, 0), List.of(
                 new Fp8DelayedScaling.State(DType.FP8_E4M3, 448f / 3.3333333f, e4m3History, 3),
                 new Fp8DelayedScaling.State(DType.FP8_E5M2, 0.7f, e5m2History, 0)));
-        CheckpointState state = new CheckpointState(9, 99, 5, 0, 17, precision, 1.25, 2, TinyRun.runConfig("tiny"));
+        CheckpointState state = new CheckpointState(9, new ShardLoader.Position(0, 3, 99), 5, 17, precision, 1.25, 2, TinyRun.runConfig("tiny"));
         try (Gpt2 model = Gpt2.create(TinyRun.CONFIG, kernels, 1); AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
             store().save(model, opt, state);
         }
@@ -106,7 +107,8 @@ class CheckpointStoreTest {
             assertThat(Float.floatToRawIntBits(fp8.get(0).amaxHistory()[i])).isEqualTo(Float.floatToRawIntBits(e4m3History[i]));
         }
         String json = Files.readString(root.resolve("step-00000009").resolve(CheckpointStore.STATE_FILE));
-        assertThat(json).contains("\"precision\":\"fp8\"").contains("\"format\":\"fp8_e5m2\"").contains("\"NaN\"");
+        assertThat(json).contains("\"precision\":\"fp8\"").contains("\"format\":\"fp8_e5m2\"").contains("\"NaN\"")
+                .contains("\"data\":{\"epoch\":0,\"shard\":3,\"position\":99,\"shuffle_seed\":5}");
     }
 
     @Test

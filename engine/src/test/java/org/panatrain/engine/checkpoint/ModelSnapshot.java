@@ -1,9 +1,13 @@
-// The raw bits of a model's weights and AdamW moments, to compare checkpoints bit for bit.
+// The raw bits of a model's weights and AdamW moments, and of any optimizer's state tensors, to
+// compare checkpoints bit for bit.
 package org.panatrain.engine.checkpoint;
 
+import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
+import org.panatrain.engine.optim.Optimizer;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -27,5 +31,18 @@ final class ModelSnapshot {
             }
         }
         return out;
+    }
+
+    /** The bytes of every state tensor of {@code optimizer}, in its order. */
+    static byte[] stateBytes(Optimizer optimizer) {
+        try (Arena arena = Arena.ofShared()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (Tensor t : optimizer.stateTensors().values()) {
+                Tensor host = Tensor.host(arena.allocate(t.byteSize(), 64), t.dtype(), t.shape());
+                optimizer.model().kernels().download(host, t);
+                out.writeBytes(host.data().toArray(ValueLayout.JAVA_BYTE));
+            }
+            return out.toByteArray();
+        }
     }
 }

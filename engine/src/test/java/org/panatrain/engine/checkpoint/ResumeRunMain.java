@@ -1,7 +1,8 @@
 // The child process of CheckpointScheduleTest: a tiny training loop with CheckpointSchedule
 // (save every 2 steps, keep 2) in a given precision that stops after a given step (a crash) or
-// resumes. Writes the losses of the steps it ran and the final bits of weights and moments to a file.
-// Usage: ResumeRunMain CHECKPOINT_DIR INIT_SEED STOP_AFTER RESUME(true|false) OUT_FILE PRECISION
+// resumes, with a given optimizer. Writes the losses of the steps it ran, the final bits of weights
+// and AdamW moments, and the bytes of the optimizer's state tensors to a file.
+// Usage: ResumeRunMain CHECKPOINT_DIR INIT_SEED STOP_AFTER RESUME(true|false) OUT_FILE PRECISION OPTIMIZER
 package org.panatrain.engine.checkpoint;
 
 import java.io.DataOutputStream;
@@ -12,11 +13,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Step;
-import org.panatrain.engine.optim.AdamW;
-import org.panatrain.engine.optim.AdamWConfig;
 import org.panatrain.engine.optim.LrSchedule;
+import org.panatrain.engine.optim.Optimizer;
+import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.precision.Precision;
 import org.panatrain.engine.precision.PrecisionPolicy;
 import org.panatrain.engine.precision.TrainingPrecision;
@@ -45,12 +47,12 @@ public final class ResumeRunMain {
         int[] targets = new int[n]; // (B, T)
         try (Kernels k = TrainingPrecision.backend(CpuKernels.create(2), policy);
              Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, initSeed);
-             Gpt2Step step = model.newStep(TinyRun.B, TinyRun.T); AdamW opt = new AdamW(model, AdamWConfig.defaults());
+             Gpt2Step step = model.newStep(TinyRun.B, TinyRun.T); Optimizer opt = OptimizerKind.parse(args[6]).create(model, 0.1f);
              TrainingPrecision precision = new TrainingPrecision(policy, model)) {
             Optional<CheckpointState> resumed = ckpt.resume(model, opt, policy.precision());
             resumed.ifPresent(r -> precision.restore(r.precision()));
             long start = resumed.map(CheckpointState::step).orElse(0L);
-            long position = resumed.map(CheckpointState::dataPosition).orElse(0L);
+            long position = resumed.map(r -> r.data().offset()).orElse(0L);
             for (long s = start + 1; s <= Math.min(STEPS, stopAfter); s++) {
                 System.arraycopy(DATA, (int) position, inputs, 0, n);
                 System.arraycopy(DATA, (int) position + 1, targets, 0, n);
@@ -64,7 +66,8 @@ public final class ResumeRunMain {
                 }
                 precision.endStep(apply);
                 ckpt.afterStep(s, STEPS, model, opt,
-                        new CheckpointSchedule.Position(position, 0, 0, Double.NaN, 0, precision.state()));
+                        new CheckpointSchedule.Position(new ShardLoader.Position(0, 0, position), 0, Double.NaN, 0,
+                                precision.state()));
             }
             try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(Path.of(args[4])))) {
                 out.writeInt(losses.size());
@@ -74,6 +77,9 @@ public final class ResumeRunMain {
                 for (int bits : ModelSnapshot.bits(model)) {
                     out.writeInt(bits);
                 }
+                byte[] state = ModelSnapshot.stateBytes(opt);
+                out.writeInt(state.length);
+                out.write(state);
             }
         }
     }

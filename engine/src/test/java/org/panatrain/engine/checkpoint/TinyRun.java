@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Random;
 import java.util.SequencedMap;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2Step;
@@ -50,7 +51,7 @@ final class TinyRun {
     }
 
     static CheckpointState state(long step) {
-        return new CheckpointState(step, 1000 + step, 42, 1, 0x1234_5678_9abc_def0L ^ step,
+        return new CheckpointState(step, new ShardLoader.Position(1, 2, 1000 + step), 42, 0x1234_5678_9abc_def0L ^ step,
                 new PrecisionState(Precision.FP16, new LossScaler.State(1024f, 7, 12 + step, 1), List.of()), 2.5 + step, 3,
                 runConfig("tiny"));
     }

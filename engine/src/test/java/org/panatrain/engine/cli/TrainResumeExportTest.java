@@ -1,10 +1,11 @@
-// Checkpoints through the CLI. A 6-step `train` saving every 2 steps; its step-6 checkpoint loses
+// Checkpoints through the CLI. A 6-step `train` on a token shard (read by the prefetching
+// ShardLoader, whose epoch, shard and offset state.json records) saving every 2 steps; its step-6 checkpoint loses
 // its COMMIT marker (a save cut short); `train --resume` falls back to step 4 and its steps 5 and 6
 // have the same losses (--metrics) and final weights (--save) as the uninterrupted run, bit for
 // bit. Both runs are fresh JVMs running Main (ChildJvm): in one long-lived JVM the CPU kernels'
 // last bits can change once the JIT recompiles them. Then `export` + `eval` give the loss of the
 // trained model evaluated here, `sample --checkpoint` samples it, and a resume with another
-// learning rate is refused.
+// learning rate is refused. The same holds with --optimizer adamw8bit (its INT8 state in the checkpoint).
 package org.panatrain.engine.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -76,6 +77,9 @@ class TrainResumeExportTest {
         }
         List<List<Object>> straight = losses(straightMetrics);
         assertThat(straight).hasSize(6);
+        // 9 batches of 16 tokens per pass: after 8 micro-batches at offset 128 of pass 0, after 12 at 48 of pass 1.
+        assertThat(dataPosition(ckpt.resolve("step-00000004"))).isEqualTo(Map.of("epoch", 0L, "shard", 0L, "position", 128L));
+        assertThat(dataPosition(ckpt.resolve("step-00000006"))).isEqualTo(Map.of("epoch", 1L, "shard", 0L, "position", 48L));
 
         Files.delete(ckpt.resolve("step-00000006").resolve("COMMIT")); // the save of step 6 never finished
         Path resumedMetrics = dir.resolve("resumed.jsonl");
@@ -117,6 +121,35 @@ class TrainResumeExportTest {
         Outcome refused = MainTest.run(concat(otherLr, "--resume").toArray(String[]::new));
         assertThat(refused.status()).isEqualTo(2);
         assertThat(refused.errLines()).last().asString().contains("state.json: checkpoint is from another config: lr is 0.01");
+    }
+
+    @Test
+    void resumedAdamW8bitRunMatchesTheUninterruptedOne() throws Exception {
+        Path config = dir.resolve("tiny.json");
+        Files.writeString(config, TINY);
+        Path shard = dir.resolve("train.bin");
+        TokenShard.write(shard, new Random(4).ints(150, 0, 256).toArray());
+        Path ckpt = dir.resolve("ckpt");
+        List<String> common = List.of("train", "--config", config.toString(), "--data", shard.toString(), "--steps", "4",
+                "--batch", Integer.toString(B), "--seq", Integer.toString(T), "--lr", "1e-2", "--optimizer", "adamw8bit",
+                "--device", "cpu", "--threads", "1", "--checkpoint-dir", ckpt.toString(), "--checkpoint-every", "2");
+        Path straightMetrics = dir.resolve("straight.jsonl");
+        Path straightWeights = dir.resolve("straight.safetensors");
+        trainInChild(concat(common, "--metrics", straightMetrics.toString(), "--save", straightWeights.toString()));
+        Files.delete(ckpt.resolve("step-00000004").resolve("COMMIT"));
+        Path resumedMetrics = dir.resolve("resumed.jsonl");
+        Path resumedWeights = dir.resolve("resumed.safetensors");
+        trainInChild(concat(common, "--resume", "--metrics", resumedMetrics.toString(), "--save", resumedWeights.toString()));
+        List<List<Object>> straight = losses(straightMetrics);
+        assertThat(straight).hasSize(4);
+        assertThat(losses(resumedMetrics)).isEqualTo(straight.subList(2, 4));
+        assertThat(Files.mismatch(resumedWeights, straightWeights)).as("final weights, byte for byte").isEqualTo(-1);
+    }
+
+    /** epoch, shard and position of the data object of a checkpoint's state.json. */
+    private static Map<Object, Object> dataPosition(Path checkpoint) throws Exception {
+        Map<?, ?> data = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(checkpoint.resolve("state.json")))).get("data");
+        return Map.of("epoch", data.get("epoch"), "shard", data.get("shard"), "position", data.get("position"));
     }
 
     private double evalLoss(Path weights) {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.panatrain.engine.data.ShardLoader;
 import org.panatrain.engine.data.TokenSource;
 
 class BatchReaderTest {
@@ -25,9 +26,10 @@ class BatchReaderTest {
         reader.next(in, tg);
         assertThat(in).containsExactly(12, 13, 14, 15, 16, 17);
         assertThat(tg).containsExactly(13, 14, 15, 16, 17, 18);
+        assertThat(reader.position()).isEqualTo(new ShardLoader.Position(1, 0, 0)); // at 18 the pass is over
         reader.next(in, tg); // position 18: 18 + 7 > 20 -> wraps to 0
         assertThat(in).containsExactly(0, 1, 2, 3, 4, 5);
-        assertThat(reader.position()).isEqualTo(6);
+        assertThat(reader.position()).isEqualTo(new ShardLoader.Position(1, 0, 6));
         assertThat(reader.batchesPerPass()).isEqualTo(3);
     }
 
@@ -40,13 +42,15 @@ class BatchReaderTest {
         for (int i = 0; i < 4; i++) {
             first.next(in, tg); // the 4th wraps
         }
-        assertThat(first.epoch()).isEqualTo(1);
+        assertThat(first.position()).isEqualTo(new ShardLoader.Position(1, 0, 6));
         BatchReader resumed = new BatchReader(TokenSource.of(tokens, "t"), 2, 3);
-        resumed.seek(first.position(), first.epoch());
+        resumed.seek(first.position());
         resumed.next(in, tg);
         assertThat(in).containsExactly(6, 7, 8, 9, 10, 11);
-        assertThat(resumed.epoch()).isEqualTo(1);
-        assertThatThrownBy(() -> resumed.seek(21, 0)).hasMessageContaining("outside t (20 tokens)");
+        assertThat(resumed.position()).isEqualTo(new ShardLoader.Position(1, 0, 12));
+        assertThatThrownBy(() -> resumed.seek(new ShardLoader.Position(0, 0, 21)))
+                .hasMessageContaining("outside t (one shard of 20 tokens)");
+        assertThatThrownBy(() -> resumed.seek(new ShardLoader.Position(0, 1, 0))).hasMessageContaining("outside t");
     }
 
     @Test
