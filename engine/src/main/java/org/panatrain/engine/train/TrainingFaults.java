@@ -24,7 +24,7 @@ public final class TrainingFaults {
     public static IllegalStateException diverged(int step, float loss, Path lastCheckpoint) {
         return new IllegalStateException("training diverged: loss " + loss + " at step " + step
                 + "; last good checkpoint: " + (lastCheckpoint == null ? "none" : lastCheckpoint)
-                + "; try a lower --lr, --clip 1, or --precision bf16/fp32"
+                + "; try a lower --lr, a smaller --clip, or --precision bf16/fp32"
                 + (lastCheckpoint == null ? "" : ", and --resume from the checkpoint"));
     }
 

@@ -25,7 +25,7 @@ import org.panatrain.engine.io.Json;
 class TrainFaultsTest {
     private static final String TINY = "{\"n_layer\": 1, \"n_head\": 2, \"n_embd\": 16, \"n_positions\": 16, \"vocab_size\": 256}";
     private static final Pattern DIVERGED = Pattern.compile("panatrain train: training diverged: loss (NaN|-?Infinity) at step"
-            + " (\\d+); last good checkpoint: (\\S+); try a lower --lr, --clip 1, or --precision bf16/fp32(.*)");
+            + " (\\d+); last good checkpoint: (\\S+); try a lower --lr, a smaller --clip, or --precision bf16/fp32(.*)");
     private static final Pattern PROGRESS = Pattern.compile("step +(\\d+)/\\d+ \\| loss (\\S+) .*");
 
     @TempDir
