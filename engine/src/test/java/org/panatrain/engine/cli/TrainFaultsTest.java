@@ -1,6 +1,6 @@
 // Faults through the CLI. A learning rate of 1e6 on the built-in task makes the loss non-finite
 // within a few steps (checked: the logged losses before it are finite): exit 1 and one line
-// naming the step and the newest checkpoint on disk (or none). Ctrl-C: a fresh JVM running Main
+// naming the step and the newest checkpoint on disk, the one resumed from, or none. Ctrl-C: a fresh JVM running Main
 // gets SIGINT once its metrics file shows progress; it exits 0 with a complete checkpoint of the
 // last step it logged, and `--resume` continues from the step after it (interrupted again).
 package org.panatrain.engine.cli;
@@ -44,14 +44,17 @@ class TrainFaultsTest {
         }
     }
 
-    /** The diverged line's matcher, after checking that every logged step before it had a finite loss. */
-    private static Matcher diverged(Outcome o) {
+    /**
+     * The diverged line's matcher, after checking that every step logged before it (those after
+     * {@code firstStep}) had a finite loss.
+     */
+    private static Matcher diverged(Outcome o, int firstStep) {
         assertThat(o.status()).as(o.err()).isEqualTo(1);
         Matcher m = DIVERGED.matcher(o.errLines().getLast());
         assertThat(m.matches()).as(o.errLines().getLast()).isTrue();
         int step = Integer.parseInt(m.group(2));
         List<Matcher> logged = o.errLines().stream().map(PROGRESS::matcher).filter(Matcher::matches).toList();
-        assertThat(logged).hasSize(step - 1); // --log-every 1
+        assertThat(logged).hasSize(step - 1 - firstStep); // --log-every 1
         for (Matcher line : logged) {
             assertThat(Double.parseDouble(line.group(2))).isFinite();
         }
@@ -63,7 +66,7 @@ class TrainFaultsTest {
         Path ckpt = dir.resolve("ckpt");
         Matcher m = diverged(MainTest.run("train", "--config", tinyConfig().toString(), "--steps", "40", "--batch", "4",
                 "--lr", "1e6", "--threads", "1", "--log-every", "1", "--checkpoint-dir", ckpt.toString(),
-                "--checkpoint-every", "2"));
+                "--checkpoint-every", "2"), 0);
         int step = Integer.parseInt(m.group(2));
         List<String> saved = checkpoints(ckpt);
         assertThat(saved).isNotEmpty();
@@ -71,8 +74,14 @@ class TrainFaultsTest {
         assertThat(saved.getLast()).isEqualTo(String.format("step-%08d", (step - 1) / 2 * 2));
         assertThat(m.group(4)).isEqualTo(", and --resume from the checkpoint (--debug shows the stack trace)");
 
+        // resumed from that checkpoint and saving none of its own: the one it resumed from is the last good one
+        Matcher resumed = diverged(MainTest.run("train", "--config", tinyConfig().toString(), "--steps", "40", "--batch",
+                "4", "--lr", "1e6", "--threads", "1", "--log-every", "1", "--checkpoint-dir", ckpt.toString(),
+                "--checkpoint-every", "0", "--resume"), (step - 1) / 2 * 2);
+        assertThat(resumed.group(3)).isEqualTo(ckpt.resolve(saved.getLast()).toString());
+
         Matcher none = diverged(MainTest.run("train", "--config", tinyConfig().toString(), "--steps", "40", "--batch", "4",
-                "--lr", "1e6", "--threads", "1", "--log-every", "1"));
+                "--lr", "1e6", "--threads", "1", "--log-every", "1"), 0);
         assertThat(none.group(3)).isEqualTo("none");
         assertThat(none.group(4)).isEqualTo(" (--debug shows the stack trace)");
     }
