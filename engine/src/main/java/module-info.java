@@ -2,6 +2,7 @@
 module org.panatrain.engine {
     requires transitive org.panatrain.kernels;
     requires jdk.incubator.vector; // info reports the preferred vector species
+    requires jdk.unsupported; // sun.misc.Signal: Ctrl-C lets the training step finish
     exports org.panatrain.engine.checkpoint;
     exports org.panatrain.engine.cli;
     exports org.panatrain.engine.data;

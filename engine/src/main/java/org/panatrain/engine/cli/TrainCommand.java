@@ -3,6 +3,7 @@
 // completions and the test exact-match accuracy); --json puts the results on stdout as one line.
 // --checkpoint-dir saves crash-safe checkpoints (every N steps, keeping the last K) that --resume
 // continues from; --epochs, --patience and --test-data shape the run (the Trainer does the work).
+// Ctrl-C ends the run after the current step, with a checkpoint, as an interrupted run (exit 0).
 package org.panatrain.engine.cli;
 
 import java.io.PrintStream;
@@ -161,15 +162,23 @@ final class TrainCommand implements Command {
                 }
                 int logEvery = o.intValue(LOG_EVERY.name(), Math.max(1, config.steps() / 20));
                 MetricsHistory history = new MetricsHistory();
-                RunControl control = new RunControl(o.intValue(PATIENCE.name(), 0), data.test(), checkpoints,
-                        plan.policies(), policy);
-                TrainResult result = Trainer.train(optimizer, config, batches, data.validation(), control, report -> {
-                    progress(err, report, logEvery, config.tokensPerStep());
-                    history.onStep(report);
-                    if (metrics != null) {
-                        metrics.onStep(report);
-                    }
-                });
+                TrainResult result;
+                try (InterruptSignal interrupt = InterruptSignal.install(err)) {
+                    RunControl control = new RunControl(o.intValue(PATIENCE.name(), 0), data.test(), checkpoints,
+                            plan.policies(), policy, interrupt::requested);
+                    result = Trainer.train(optimizer, config, batches, data.validation(), control, report -> {
+                        progress(err, report, logEvery, config.tokensPerStep());
+                        history.onStep(report);
+                        if (metrics != null) {
+                            metrics.onStep(report);
+                        }
+                    });
+                }
+                if (result.interrupted()) {
+                    err.printf("interrupted at step %d of %d: %s%n", result.steps(), config.steps(), checkpoints == null
+                            ? "nothing was saved (no --checkpoint-dir)"
+                            : "checkpoint written; --resume continues from it");
+                }
                 if (result.stoppedEarly()) {
                     err.printf("stopped early at step %d: %d validation losses in a row without a new best%n",
                             result.steps(), o.intValue(PATIENCE.name(), 0));
@@ -311,6 +320,7 @@ final class TrainCommand implements Command {
         m.put("val_loss", MetricsWriter.finiteOrNull(r.valLoss()));
         m.put("test_loss", MetricsWriter.finiteOrNull(r.testLoss()));
         m.put("stopped_early", r.stoppedEarly());
+        m.put("interrupted", r.interrupted());
         m.put("tokens_per_second", Math.round(r.tokensPerSecond()));
         m.put("mfu", null); // only defined against a GPU's peak rate
         m.put("peak_bytes", r.peakBytes());

@@ -65,7 +65,7 @@ final class TrainReport {
     private static SequencedMap<String, String> results(TrainResult r, ExactMatch.Result accuracy,
                                                         MetricsHistory history) {
         SequencedMap<String, String> rows = new LinkedHashMap<>();
-        rows.put("steps", Integer.toString(r.steps()));
+        rows.put("steps", Integer.toString(r.steps()) + (r.interrupted() ? " (interrupted by Ctrl-C)" : ""));
         rows.put("final training loss", String.format("%.4f", r.loss()));
         rows.put("final validation loss", Double.isNaN(r.valLoss()) ? "n/a" : String.format("%.4f", r.valLoss()));
         rows.put("training time", TrainCommand.clock(r.seconds()));

@@ -13,7 +13,9 @@ import org.panatrain.engine.precision.PrecisionState;
  * @param peakBytes       bytes the run holds on its device: weights, gradients, AdamW state, activations
  * @param stoppedEarly    whether early stopping ended the run before its last step
  * @param precision       the precision's state at the end: loss scale, applied and skipped steps, FP8 scaling
+ * @param interrupted     whether a stop request (SIGINT) ended the run before its last step
  */
 public record TrainResult(int steps, float loss, double valLoss, double testLoss, double tokensPerSecond,
-                          double seconds, long peakBytes, boolean stoppedEarly, PrecisionState precision) {
+                          double seconds, long peakBytes, boolean stoppedEarly, PrecisionState precision,
+                          boolean interrupted) {
 }

@@ -8,13 +8,18 @@
 // early-stopping record, and continues as if never stopped. The test split is evaluated once at
 // the end. The precision (TrainingPrecision) seeds the backward with the loss scale and, under
 // fp16, unscales the gradients before clipping and skips a step whose gradients are not finite.
+// Faults (TrainingFaults): a non-finite loss ends the run with the step and the last good
+// checkpoint; a sticky CUDA error ends it without a checkpoint; a stop request (SIGINT) ends it
+// after the step, with a checkpoint, as an interrupted run.
 // Leaves out dropout (so the RNG state saved is 0).
 package org.panatrain.engine.train;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.SequencedMap;
+import org.panatrain.bindings.CudaException;
 import org.panatrain.engine.checkpoint.CheckpointSchedule;
 import org.panatrain.engine.checkpoint.CheckpointState;
 import org.panatrain.engine.data.BatchSource;
@@ -117,6 +122,8 @@ public final class Trainer {
         int firstStep = 0; // the resumed checkpoint's step
         int done = 0;
         boolean stoppedEarly;
+        boolean interrupted = false;
+        long lastCheckpoint = -1; // the step of the last checkpoint written or resumed from in this run
         long peakBytes;
         PrecisionState precisionState;
         try (Gpt2Step step = model.newStep(B, T, recompute);
@@ -132,10 +139,11 @@ public final class Trainer {
                 checkpoints.seek(batches, state);
                 bestValLoss = state.bestValLoss();
                 evalsSinceBest = state.evalsSinceBest();
+                lastCheckpoint = state.step();
             }
             done = firstStep;
             stoppedEarly = patienceSpent(control, evalsSinceBest); // a run resumed where it had stopped early
-            for (int s = firstStep; s < config.steps() && !stoppedEarly; s++) {
+            for (int s = firstStep; s < config.steps() && !stoppedEarly && !interrupted; s++) {
                 long start = System.nanoTime();
                 optimizer.zeroGrad();
                 double lossSum = 0;
@@ -145,8 +153,7 @@ public final class Trainer {
                 }
                 loss = (float) (lossSum / config.gradAccum());
                 if (!Float.isFinite(loss)) {
-                    throw new IllegalStateException("training diverged at step " + (s + 1) + " (loss " + loss
-                            + "); try a lower --lr");
+                    throw TrainingFaults.diverged(s + 1, loss, checkpointDirectory(checkpoints, lastCheckpoint));
                 }
                 // A skipped step (non-finite gradients under loss scaling) reports a NaN norm and
                 // still advances the schedule, as a PyTorch loop calling scheduler.step() does.
@@ -179,24 +186,33 @@ public final class Trainer {
                         config.tokensPerStep() / seconds, trainSeconds,
                         recentStepSeconds * (config.steps() - done), stepValLoss, flopsPerStep,
                         flopsPerStep / seconds / 1e12));
+                interrupted = done < config.steps() && control.stopRequested().getAsBoolean();
                 if (checkpoints != null) {
+                    TrainingFaults.requireHealthyDevice(done, checkpointDirectory(checkpoints, lastCheckpoint));
                     var position = new CheckpointSchedule.Position(batches.position(), 0, bestValLoss,
                             evalsSinceBest, precision.state());
-                    if (stoppedEarly) {
+                    if (stoppedEarly || interrupted) {
                         checkpoints.save(done, model, optimizer, position);
-                    } else {
-                        checkpoints.afterStep(done, config.steps(), model, optimizer, position);
+                        lastCheckpoint = done;
+                    } else if (checkpoints.afterStep(done, config.steps(), model, optimizer, position)) {
+                        lastCheckpoint = done;
                     }
                 }
             }
-            if (control.test() != null) {
+            if (control.test() != null && !interrupted) {
                 testLoss = LossEvaluator.meanLoss(step, B, T, control.test(), Integer.MAX_VALUE).loss();
             }
             precisionState = precision.state();
+        } catch (CudaException e) { // the resources are closed by now: with a sticky error, they fail fast
+            CudaException sticky = TrainingFaults.stickyCause(e);
+            if (sticky == null) {
+                throw e;
+            }
+            throw TrainingFaults.deviceLost(done + 1, sticky, checkpointDirectory(checkpoints, lastCheckpoint));
         }
         double tokensPerSecond = done > firstStep ? config.tokensPerStep() * (done - firstStep) / trainSeconds : Double.NaN;
         return new TrainResult(done, loss, valLoss, testLoss, tokensPerSecond, trainSeconds, peakBytes,
-                stoppedEarly && done < config.steps(), precisionState);
+                stoppedEarly && done < config.steps(), precisionState, interrupted);
     }
 
     /**
@@ -221,6 +237,10 @@ public final class Trainer {
         s.put("data", train.name());
         s.put("data_tokens", Long.toString(train.length()));
         return s;
+    }
+
+    private static Path checkpointDirectory(CheckpointSchedule checkpoints, long step) {
+        return step < 0 ? null : checkpoints.store().directoryOf(step);
     }
 
     private static boolean patienceSpent(RunControl control, long evalsSinceBest) {
