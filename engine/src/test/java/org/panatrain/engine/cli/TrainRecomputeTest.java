@@ -55,23 +55,23 @@ class TrainRecomputeTest {
         long fullPeak = Gpt2MemoryPlan.uniform(ArithmeticTask.MODEL, Gpt2MemoryPlan.FP32, B, T, RecomputePolicy.FULL,
                 Long.MAX_VALUE).peakBytes();
         String budget = Long.toString((nonePeak + fullPeak) / 2);
-        // The CPU kernels' Vector API lane reductions may round differently before and after the
-        // JIT compiles them (see Gpt2RecomputeTest), so the runs under test are bracketed by two
-        // runs of none, and a round counts only when those agree: the kernels did not change in it.
+        // The CPU kernels' lanewise(EXP) may round differently before and after the JIT compiles
+        // it (see Vec), and compilation happens in the background at its own pace, so a round of
+        // runs counts only when it is bracketed by two runs of none that agree (the kernels did
+        // not change within it). A scheduler bug makes full or auto differ in every round; a JIT
+        // change only in some, so the test looks for one round where all agree.
         Run none = train("--recompute", "none");   // warm-up
         Run full = null;
         Run auto = null;
-        for (int round = 0; round < 4; round++) {
+        boolean agreed = false;
+        for (int round = 0; round < 6 && !agreed; round++) {
             Run before = train("--recompute", "none");
             full = train("--recompute", "full");
             auto = train("--memory-budget", budget);
-            Run after = train("--recompute", "none");
-            none = before.steps().equals(after.steps()) ? after : null;
-            if (none != null) {
-                break;
-            }
+            none = train("--recompute", "none");
+            agreed = before.steps().equals(none.steps()) && full.steps().equals(none.steps())
+                    && auto.steps().equals(none.steps());
         }
-        assertThat(none).as("two runs of none agreed in one of 4 rounds").isNotNull();
         assertThat(none.steps()).hasSize(3);
         assertThat(full.steps()).isEqualTo(none.steps());
         assertThat(auto.steps()).isEqualTo(none.steps());
