@@ -8,8 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.panatrain.engine.graph.Category;
-import org.panatrain.engine.graph.Lifetime;
 import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.graph.TensorSpec;
@@ -45,16 +43,8 @@ class Gpt2PrecisionPlanTest {
                     RecomputePolicy.SELECTIVE, 18 * s * b * h);
             for (var e : analytic.entrySet()) {
                 Scheduler.Schedule schedule = g.schedule(Scheduler.uniform(e.getKey(), cfg.nLayer()));
-                List<Lifetime> lives = schedule.graph().lifetimes();
                 for (int l = 0; l < cfg.nLayer(); l++) {
-                    long kept = 0;
-                    for (TensorSpec t : schedule.graph().tensors()) {
-                        Lifetime life = lives.get(t.id());
-                        if (t.name().startsWith("h." + l + ".") && t.category() == Category.ACTIVATION
-                                && life.used() && life.first() <= g.lossOp() && g.lossOp() <= life.last()) {
-                            kept += t.byteSize();
-                        }
-                    }
+                    long kept = Gpt2RecomputeTest.keptActivationBytes(g, schedule, l);
                     assertThat(kept).as("%s %s layer %d", name, e.getKey(), l).isEqualTo(e.getValue());
                 }
             }

@@ -158,20 +158,26 @@ class Gpt2RecomputeTest {
                     RecomputePolicy.SELECTIVE, sbh * 36);
             for (var e : analytic.entrySet()) {
                 Scheduler.Schedule schedule = g.schedule(Scheduler.uniform(e.getKey(), cfg.nLayer()));
-                List<Lifetime> lives = schedule.graph().lifetimes();
                 for (int l = 0; l < cfg.nLayer(); l++) {
-                    long kept = 0;
-                    for (TensorSpec t : schedule.graph().tensors()) {
-                        Lifetime life = lives.get(t.id());
-                        if (t.name().startsWith("h." + l + ".") && t.category() == Category.ACTIVATION
-                                && life.used() && life.first() <= g.lossOp() && g.lossOp() <= life.last()) {
-                            kept += t.byteSize();
-                        }
-                    }
+                    long kept = keptActivationBytes(g, schedule, l);
                     assertThat((double) kept).as("%s %s layer %d", name, e.getKey(), l)
                             .isCloseTo(e.getValue(), withinPercentage(5));
                 }
             }
         }
+    }
+
+    /** Bytes of layer {@code layer}'s activations that are live across the loss op: what its backward keeps. */
+    static long keptActivationBytes(Gpt2TrainingGraph g, Scheduler.Schedule schedule, int layer) {
+        List<Lifetime> lives = schedule.graph().lifetimes();
+        long kept = 0;
+        for (TensorSpec t : schedule.graph().tensors()) {
+            Lifetime life = lives.get(t.id());
+            if (t.name().startsWith("h." + layer + ".") && t.category() == Category.ACTIVATION
+                    && life.used() && life.first() <= g.lossOp() && g.lossOp() <= life.last()) {
+                kept += t.byteSize();
+            }
+        }
+        return kept;
     }
 }
