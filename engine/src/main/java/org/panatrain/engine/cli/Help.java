@@ -1,19 +1,23 @@
 // The help texts: the command list (`panatrain help`) and a command's options
 // (`panatrain help train`, `panatrain train --help`), generated from the option specs so that
-// help and parsing cannot disagree.
+// help and parsing cannot disagree. Option help is wrapped to a fixed width; a long option name
+// puts its help on the next line rather than pushing the column.
 package org.panatrain.engine.cli;
 
 import java.util.List;
 
 /** Renders help text. */
 final class Help {
+    private static final int WIDTH = 100;        // characters per line
+    private static final int HELP_COLUMN = 29;   // where an option's help starts
+
     private Help() {
     }
 
     static String overview(List<Command> commands) {
         StringBuilder sb = new StringBuilder();
         sb.append("usage: panatrain COMMAND [options]\n\n");
-        sb.append("Trains GPT-2 family language models from Java, on the CPU (or, later, a GPU).\n");
+        sb.append("Trains GPT-2 family language models from Java, on an NVIDIA GPU or the CPU.\n");
         sb.append("With no options, `panatrain train` trains a small GPT on a built-in addition task.\n\n");
         sb.append("commands:\n");
         for (Command c : commands) {
@@ -31,7 +35,31 @@ final class Help {
         sb.append(c.summary()).append("\n\noptions:\n");
         for (OptionSpec o : options) {
             String left = "--" + o.name() + (o.valueName().isEmpty() ? "" : " " + o.valueName());
-            sb.append(String.format("  %-26s %s%n", left, o.help()));
+            sb.append("  ").append(left);
+            if (left.length() > HELP_COLUMN - 3) {
+                sb.append('\n').append(" ".repeat(HELP_COLUMN));
+            } else {
+                sb.append(" ".repeat(HELP_COLUMN - 2 - left.length()));
+            }
+            sb.append(wrapped(o.help())).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** text broken at spaces into lines of at most WIDTH characters, continued at HELP_COLUMN. */
+    static String wrapped(String text) {
+        StringBuilder sb = new StringBuilder();
+        int column = HELP_COLUMN;
+        for (String word : text.split(" ")) {
+            if (column > HELP_COLUMN && column + 1 + word.length() > WIDTH) {
+                sb.append('\n').append(" ".repeat(HELP_COLUMN));
+                column = HELP_COLUMN;
+            } else if (column > HELP_COLUMN) {
+                sb.append(' ');
+                column++;
+            }
+            sb.append(word);
+            column += word.length();
         }
         return sb.toString();
     }

@@ -119,6 +119,17 @@ class MainTest {
     }
 
     @Test
+    void optionHelpIsWrappedToOneColumnWhateverTheOptionNameLength() {
+        String help = run("help", "plan").out();
+        assertThat(help.lines()).allSatisfy(line -> assertThat(line.length()).as(line).isLessThanOrEqualTo(100));
+        // a long option (--precision fp32|tf32|...) gets its help on the next line, at column 29
+        assertThat(help).containsPattern("\\n  --precision fp32\\|tf32\\|bf16\\|fp16\\|fp8\\n {29}\\S");
+        assertThat(help).containsPattern("\\n  --batch B {18}micro-batch size");
+        assertThat(help.lines().filter(line -> line.startsWith(" ")))
+                .allSatisfy(line -> assertThat(line).matches("  --\\S.*| {29}\\S.*"));
+    }
+
+    @Test
     void trainJsonPrintsTheFixedKeysAndTheMetricsFileOneLinePerStep() throws Exception {
         Path config = dir.resolve("tiny.json");
         Files.writeString(config, TINY);
