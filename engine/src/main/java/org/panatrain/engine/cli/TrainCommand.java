@@ -128,7 +128,7 @@ final class TrainCommand implements Command {
             if (requested.seq() > cfg.nPositions()) {
                 throw new UsageException("--seq " + requested.seq() + " is longer than the model's n_positions " + cfg.nPositions());
             }
-            Gpt2MemoryPlan plan = recompute.plan(cfg, policy, requested.microBatch(), requested.seq());
+            Gpt2MemoryPlan plan = recompute.plan(cfg, policy, optimizerKind, requested.microBatch(), requested.seq());
             if (!plan.fits()) {
                 throw new UsageException("--memory-budget: " + plan.advice());
             }
@@ -271,9 +271,11 @@ final class TrainCommand implements Command {
                 + (policy.precision() == Precision.FP32 ? "" : " (emulated: FP32 arithmetic on values rounded as the format stores them)"));
         err.printf("batch: micro-batch %d x %d tokens x grad-accum %d = global batch %d sequences, %,d tokens per step; %d steps%n",
                 c.microBatch(), c.seq(), c.gradAccum(), c.microBatch() * c.gradAccum(), c.tokensPerStep(), c.steps());
-        err.printf("optimizer: %s; lr %.2e -> %.2e (cosine, %d warmup steps), clip %s; state %.2f bytes per parameter%n",
+        err.printf("optimizer: %s; lr %.2e -> %.2e (cosine, %d warmup steps), clip %s; state %.2f bytes per parameter"
+                        + " (%.2f with the weights and gradients)%n",
                 optimizer.description(), c.lr(), c.minLr(), c.warmup(), c.clip() > 0 ? c.clip() : "off",
-                optimizer.stateBytesPerParameter());
+                optimizer.stateBytesPerParameter(),
+                (double) (model.allocatedBytes() + optimizer.stateBytes()) / model.parameterCount());
         err.println(data.description());
     }
 

@@ -129,7 +129,7 @@ public final class Trainer {
         try (Gpt2Step step = model.newStep(B, T, recompute);
              TrainingPrecision precision = new TrainingPrecision(policy, model)) {
             long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
-            peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
+            peakBytes = model.allocatedBytes() + optimizer.stateBytes() + step.arenaBytes(); // weights, grads, optimizer state + activations
             Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
                     : checkpoints.resume(model, optimizer, policy.precision());
             if (resumed.isPresent()) {
