@@ -282,8 +282,9 @@ final class TrainCommand implements Command {
     private static void progress(PrintStream err, StepReport r, int logEvery, long tokensPerStep) {
         boolean log = r.step() == 1 || r.step() % logEvery == 0 || r.step() == r.steps();
         if (log) {
-            err.printf("step %5d/%d | loss %.4f | lr %.2e | %,.0f tok/s | ETA %s%n", r.step(), r.steps(), r.loss(), r.lr(),
-                    r.step() * tokensPerStep / r.elapsedSeconds(), r.step() == 1 ? "?" : clock(r.etaSeconds()));
+            err.printf("step %5d/%d | loss %.4f | lr %.2e | %,.0f tok/s | wait %.1f ms | ETA %s%n", r.step(), r.steps(),
+                    r.loss(), r.lr(), r.step() * tokensPerStep / r.elapsedSeconds(), r.loaderWaitSeconds() * 1e3,
+                    r.step() == 1 ? "?" : clock(r.etaSeconds()));
         }
         if (!Double.isNaN(r.valLoss())) {
             err.printf("step %5d/%d | val_loss %.4f%n", r.step(), r.steps(), r.valLoss());
@@ -325,6 +326,7 @@ final class TrainCommand implements Command {
         m.put("interrupted", r.interrupted());
         m.put("tokens_per_second", Math.round(r.tokensPerSecond()));
         m.put("mfu", null); // only defined against a GPU's peak rate
+        m.put("hfu", null); // likewise, with the recompute FLOPs
         m.put("peak_bytes", r.peakBytes());
         m.put("device", kernels.name());
         if (kernels instanceof CpuKernels cpu) {

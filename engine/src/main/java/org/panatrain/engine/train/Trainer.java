@@ -2,8 +2,8 @@
 // B x T (each weighted 1/gradAccum, so micro-batch x accum = one global batch), clip by global
 // norm, take an optimizer step (AdamW unless the caller gives another) at the scheduled learning
 // rate; every evalEvery steps (and after the last) a validation loss, with early stopping after
-// `patience` evaluations without a new best. Reports every step, with its model FLOPs from the
-// graph, to a listener (progress lines, metrics files), then saves a checkpoint when the schedule
+// `patience` evaluations without a new best. Reports every step, with its model and recompute
+// FLOPs from the graph, the time it waited for data and the bytes the run holds, to a listener (progress lines, metrics files), then saves a checkpoint when the schedule
 // says so; a resumed run restores weights, optimizer state, step, data position, precision state and the
 // early-stopping record, and continues as if never stopped. The test split is evaluated once at
 // the end. The precision (TrainingPrecision) seeds the backward with the loss scale and, under
@@ -129,6 +129,7 @@ public final class Trainer {
         try (Gpt2Step step = model.newStep(B, T, recompute);
              TrainingPrecision precision = new TrainingPrecision(policy, model)) {
             long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
+            long recomputeFlopsPerStep = step.schedule().recomputeFlops() * config.gradAccum();
             peakBytes = model.allocatedBytes() + optimizer.stateBytes() + step.arenaBytes(); // weights, grads, optimizer state + activations
             Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
                     : checkpoints.resume(model, optimizer, policy.precision());
@@ -145,6 +146,7 @@ public final class Trainer {
             stoppedEarly = patienceSpent(control, evalsSinceBest); // a run resumed where it had stopped early
             for (int s = firstStep; s < config.steps() && !stoppedEarly && !interrupted; s++) {
                 long start = System.nanoTime();
+                long waitedBefore = batches.waitNanos();
                 optimizer.zeroGrad();
                 double lossSum = 0;
                 for (int micro = 0; micro < config.gradAccum(); micro++) {
@@ -152,6 +154,7 @@ public final class Trainer {
                     lossSum += step.forwardBackward(inputs, targets, microWeight * precision.lossScale());
                 }
                 loss = (float) (lossSum / config.gradAccum());
+                double waitSeconds = (batches.waitNanos() - waitedBefore) * 1e-9;
                 if (!Float.isFinite(loss)) {
                     throw TrainingFaults.diverged(s + 1, loss, checkpointDirectory(checkpoints, lastCheckpoint));
                 }
@@ -185,7 +188,7 @@ public final class Trainer {
                 listener.onStep(new StepReport(done, config.steps(), loss, lr, gradNorm,
                         config.tokensPerStep() / seconds, trainSeconds,
                         recentStepSeconds * (config.steps() - done), stepValLoss, flopsPerStep,
-                        flopsPerStep / seconds / 1e12));
+                        flopsPerStep / seconds / 1e12, recomputeFlopsPerStep, waitSeconds, peakBytes));
                 interrupted = done < config.steps() && control.stopRequested().getAsBoolean();
                 if (checkpoints != null) {
                     TrainingFaults.requireHealthyDevice(done, checkpointDirectory(checkpoints, lastCheckpoint));
