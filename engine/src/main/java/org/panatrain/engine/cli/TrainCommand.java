@@ -137,7 +137,7 @@ final class TrainCommand implements Command {
                  MetricsWriter metrics = o.path(METRICS.name()).map(f -> new MetricsWriter(f, o.flag(RESUME.name()), Double.NaN))
                          .orElse(null);
                  Optimizer optimizer = optimizerKind.create(model, requested.weightDecay());
-                 BatchSource batches = batches(data, requested)) {
+                 BatchSource batches = batches(data, requested, TrainingPrecision.device(kernels))) {
                 TrainConfig config = o.has(EPOCHS.name()) ? withEpochs(o, data.train(), requested) : requested;
                 for (TokenSource eval : new TokenSource[] {data.validation(), data.test()}) {
                     if (eval != null) {
@@ -305,13 +305,13 @@ final class TrainCommand implements Command {
     }
 
     /**
-     * Token shards are read by the prefetching loader (one shard, rank 0 of 1), in-memory data in
-     * place.
+     * Token shards are read by the prefetching loader (one shard, rank 0 of 1; on a CUDA backend
+     * staged in pinned memory and copied on a stream of its own), in-memory data in place.
      */
-    private static BatchSource batches(DataChoice data, TrainConfig c) {
+    private static BatchSource batches(DataChoice data, TrainConfig c, Kernels device) {
         DataChoice.requireBatch(data.train(), c.microBatch(), c.seq());
         return data.train() instanceof DataChoice.ShardTokens s
-                ? ShardLoader.over(List.of(s.shard()), c.microBatch(), c.seq(), c.seed(), 0, 1)
+                ? ShardLoader.over(List.of(s.shard()), c.microBatch(), c.seq(), c.seed(), 0, 1, device)
                 : new BatchReader(data.train(), c.microBatch(), c.seq());
     }
 

@@ -150,8 +150,14 @@ public final class Trainer {
                 optimizer.zeroGrad();
                 double lossSum = 0;
                 for (int micro = 0; micro < config.gradAccum(); micro++) {
-                    batches.next(inputs, targets);
-                    lossSum += step.forwardBackward(inputs, targets, microWeight * precision.lossScale());
+                    float weight = microWeight * precision.lossScale();
+                    if (batches.stagesOnDevice()) { // already copied to the device on the loader's stream
+                        batches.next(step.inputTokens(), step.targetTokens());
+                        lossSum += step.forwardBackward(weight);
+                    } else {
+                        batches.next(inputs, targets);
+                        lossSum += step.forwardBackward(inputs, targets, weight);
+                    }
                 }
                 loss = (float) (lossSum / config.gradAccum());
                 double waitSeconds = (batches.waitNanos() - waitedBefore) * 1e-9;
