@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
+import org.panatrain.bindings.CudaException;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.TokenShard;
 import org.panatrain.kernels.Kernels;
@@ -400,6 +401,9 @@ public final class ShardLoader implements BatchSource {
 
     private RuntimeException surfaced() {
         Throwable cause = failure;
+        if (cause instanceof CudaException cuda) { // a staging copy failed: the trainer's device-fault handling takes it
+            return cuda;
+        }
         Path file = failedFile;
         String what = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getName();
         if (file != null) {

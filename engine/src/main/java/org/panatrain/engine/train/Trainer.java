@@ -3,14 +3,16 @@
 // norm, take an optimizer step (AdamW unless the caller gives another) at the scheduled learning
 // rate; every evalEvery steps (and after the last) a validation loss, with early stopping after
 // `patience` evaluations without a new best. Reports every step, with its model and recompute
-// FLOPs from the graph, the time it waited for data and the bytes the run holds, to a listener (progress lines, metrics files), then saves a checkpoint when the schedule
-// says so; a resumed run restores weights, optimizer state, step, data position, precision state and the
+// FLOPs from the graph, its wait for data and the bytes the run holds, to a listener (progress
+// lines, metrics files), then saves a checkpoint when the schedule says so; a resumed run
+// restores weights, optimizer state, step, data position, precision state and the
 // early-stopping record, and continues as if never stopped. The test split is evaluated once at
 // the end. The precision (TrainingPrecision) seeds the backward with the loss scale and, under
 // fp16, unscales the gradients before clipping and skips a step whose gradients are not finite.
 // Faults (TrainingFaults): a non-finite loss ends the run with the step and the last good
 // checkpoint; a sticky CUDA error ends it without a checkpoint; a stop request (SIGINT) ends it
-// after the step, with a checkpoint, as an interrupted run.
+// after the step, with a checkpoint, as an interrupted run. Batches a loader stages on the device
+// (a CUDA backend) go straight into the step's token tensors there.
 // Leaves out dropout (so the RNG state saved is 0).
 package org.panatrain.engine.train;
 
@@ -130,7 +132,8 @@ public final class Trainer {
              TrainingPrecision precision = new TrainingPrecision(policy, model)) {
             long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
             long recomputeFlopsPerStep = step.schedule().recomputeFlops() * config.gradAccum();
-            peakBytes = model.allocatedBytes() + optimizer.stateBytes() + step.arenaBytes(); // weights, grads, optimizer state + activations
+            // weights and gradients, the optimizer's state, the activations
+            peakBytes = model.allocatedBytes() + optimizer.stateBytes() + step.arenaBytes();
             Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
                     : checkpoints.resume(model, optimizer, policy.precision());
             if (resumed.isPresent()) {
