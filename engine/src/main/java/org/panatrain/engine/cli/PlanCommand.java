@@ -16,6 +16,7 @@ import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.io.Json;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2MemoryPlan;
+import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.precision.Precision;
 import org.panatrain.engine.precision.PrecisionPolicy;
 
@@ -31,7 +32,10 @@ final class PlanCommand implements Command {
             "sequence length, tokens (default min(1024, n_positions))");
     static final OptionSpec PRECISION = OptionSpec.choice("precision",
             Arrays.stream(Precision.values()).map(Precision::cliName).toList(),
-            "dtypes of the step: master weights, gradients and AdamW state always FP32 (default fp32)");
+            "dtypes of the step: master weights, gradients and optimizer state always FP32 (default fp32)");
+    static final OptionSpec OPTIMIZER = OptionSpec.choice("optimizer", OptimizerKind.cliNames(),
+            "whose state the model state counts: adamw 8 bytes a parameter, lion 4, adafactor (rows + cols) x 4 a matrix,"
+                    + " adamw8bit about 2 (default adamw)");
 
     @Override
     public String name() {
@@ -45,7 +49,7 @@ final class PlanCommand implements Command {
 
     @Override
     public List<OptionSpec> options() {
-        return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, BATCH, SEQ, PRECISION, RecomputeChoice.RECOMPUTE,
+        return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, BATCH, SEQ, PRECISION, OPTIMIZER, RecomputeChoice.RECOMPUTE,
                 RecomputeChoice.MEMORY_BUDGET, TrainCommand.JSON);
     }
 
@@ -58,9 +62,10 @@ final class PlanCommand implements Command {
             throw new UsageException("--seq " + T + " is longer than the model's n_positions " + cfg.nPositions());
         }
         PrecisionPolicy precision = PrecisionPolicy.of(Precision.parse(o.text(PRECISION.name(), "fp32")));
+        OptimizerKind optimizer = OptimizerKind.parse(o.text(OPTIMIZER.name(), OptimizerKind.ADAMW.cliName()));
         RecomputeChoice.Request recompute = RecomputeChoice.of(o);
-        Gpt2MemoryPlan plan = recompute.plan(cfg, precision, B, T);
-        Integer maxB = recompute.hasBudget() ? maxMicroBatch(cfg, precision, T, recompute) : null;
+        Gpt2MemoryPlan plan = recompute.plan(cfg, precision, optimizer, B, T);
+        Integer maxB = recompute.hasBudget() ? maxMicroBatch(cfg, precision, optimizer, T, recompute) : null;
         boolean asJson = o.flag(TrainCommand.JSON.name());
         report(asJson ? err : out, plan, recompute.policy(), maxB);
         if (asJson) {
@@ -70,7 +75,8 @@ final class PlanCommand implements Command {
 
     // The largest micro-batch (at most MAX_MICRO_BATCH) that fits; under auto, the largest at which
     // one of none, selective, full fits every layer: auto fits there too, its candidates include all three.
-    private static int maxMicroBatch(Gpt2Config cfg, PrecisionPolicy precision, int T, RecomputeChoice.Request recompute) {
+    private static int maxMicroBatch(Gpt2Config cfg, PrecisionPolicy precision, OptimizerKind optimizer, int T,
+                                     RecomputeChoice.Request recompute) {
         List<RecomputePolicy> choices = recompute.auto()
                 ? List.of(RecomputePolicy.FULL, RecomputePolicy.SELECTIVE, RecomputePolicy.NONE)
                 : List.of(RecomputePolicy.parse(recompute.policy()));
@@ -78,8 +84,8 @@ final class PlanCommand implements Command {
         int best = 0;
         for (RecomputePolicy p : choices) {
             // peaks grow with B: p does better than best only if it fits at best + 1
-            if (best < MAX_MICRO_BATCH && Gpt2MemoryPlan.uniform(cfg, precision, best + 1, T, p, budget).fits()) {
-                best = Gpt2MemoryPlan.maxMicroBatch(cfg, precision, T, p, budget, MAX_MICRO_BATCH);
+            if (best < MAX_MICRO_BATCH && Gpt2MemoryPlan.uniform(cfg, precision, optimizer, best + 1, T, p, budget).fits()) {
+                best = Gpt2MemoryPlan.maxMicroBatch(cfg, precision, optimizer, T, p, budget, MAX_MICRO_BATCH);
             }
         }
         return best;
@@ -101,6 +107,7 @@ final class PlanCommand implements Command {
         m.put("batch", plan.B());
         m.put("seq", plan.T());
         m.put("precision", plan.precision().precision().cliName());
+        m.put("optimizer", plan.optimizer().cliName());
         m.put("recompute", recompute);
         m.put("per_layer", plan.policies().stream().map(RecomputePolicy::toString).toList());
         m.put("bytes_by_category", plan.bytesByCategory());
@@ -115,9 +122,9 @@ final class PlanCommand implements Command {
 
     private static void report(PrintStream s, Gpt2MemoryPlan plan, String recompute, Integer maxB) {
         Gpt2Config c = plan.config();
-        s.printf("plan: L=%d NH=%d C=%d V=%d, %,d parameters; micro-batch %d x %d tokens; precision %s; recompute %s%n",
-                c.nLayer(), c.nHead(), c.nEmbd(), c.vocabSize(), c.parameterCount(), plan.B(), plan.T(),
-                plan.precision().precision().cliName(), recompute);
+        s.printf("plan: L=%d NH=%d C=%d V=%d, %,d parameters; micro-batch %d x %d tokens; precision %s; optimizer %s;"
+                        + " recompute %s%n", c.nLayer(), c.nHead(), c.nEmbd(), c.vocabSize(), c.parameterCount(), plan.B(),
+                plan.T(), plan.precision().precision().cliName(), plan.optimizer().cliName(), recompute);
         s.println("bytes by category (activations: what is live at the arena's busiest op):");
         for (Map.Entry<String, Long> e : plan.bytesByCategory().entrySet()) {
             s.printf("  %-20s %,18d  %10s%n", e.getKey(), e.getValue(), ByteSize.format(e.getValue()));

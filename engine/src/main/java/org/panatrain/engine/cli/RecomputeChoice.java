@@ -7,6 +7,7 @@ import java.util.List;
 import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2MemoryPlan;
+import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.precision.PrecisionPolicy;
 
 /** Resolves --recompute / --memory-budget. */
@@ -36,10 +37,10 @@ final class RecomputeChoice {
             return policy.equals(AUTO);
         }
 
-        /** The plan of a B x T micro-batch under this recompute and budget. */
-        Gpt2MemoryPlan plan(Gpt2Config cfg, PrecisionPolicy precision, int B, int T) {
-            return auto() ? Gpt2MemoryPlan.auto(cfg, precision, B, T, budget)
-                    : Gpt2MemoryPlan.uniform(cfg, precision, B, T, RecomputePolicy.parse(policy), budget);
+        /** The plan of a B x T micro-batch with {@code optimizer} under this recompute and budget. */
+        Gpt2MemoryPlan plan(Gpt2Config cfg, PrecisionPolicy precision, OptimizerKind optimizer, int B, int T) {
+            return auto() ? Gpt2MemoryPlan.auto(cfg, precision, optimizer, B, T, budget)
+                    : Gpt2MemoryPlan.uniform(cfg, precision, optimizer, B, T, RecomputePolicy.parse(policy), budget);
         }
     }
 

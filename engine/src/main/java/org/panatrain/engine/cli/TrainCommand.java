@@ -128,7 +128,7 @@ final class TrainCommand implements Command {
             if (requested.seq() > cfg.nPositions()) {
                 throw new UsageException("--seq " + requested.seq() + " is longer than the model's n_positions " + cfg.nPositions());
             }
-            Gpt2MemoryPlan plan = recompute.plan(cfg, policy, requested.microBatch(), requested.seq());
+            Gpt2MemoryPlan plan = recompute.plan(cfg, policy, optimizerKind, requested.microBatch(), requested.seq());
             if (!plan.fits()) {
                 throw new UsageException("--memory-budget: " + plan.advice());
             }
@@ -137,7 +137,7 @@ final class TrainCommand implements Command {
                  MetricsWriter metrics = o.path(METRICS.name()).map(f -> new MetricsWriter(f, o.flag(RESUME.name()), Double.NaN))
                          .orElse(null);
                  Optimizer optimizer = optimizerKind.create(model, requested.weightDecay());
-                 BatchSource batches = batches(data, requested)) {
+                 BatchSource batches = batches(data, requested, TrainingPrecision.device(kernels))) {
                 TrainConfig config = o.has(EPOCHS.name()) ? withEpochs(o, data.train(), requested) : requested;
                 for (TokenSource eval : new TokenSource[] {data.validation(), data.test()}) {
                     if (eval != null) {
@@ -271,17 +271,20 @@ final class TrainCommand implements Command {
                 + (policy.precision() == Precision.FP32 ? "" : " (emulated: FP32 arithmetic on values rounded as the format stores them)"));
         err.printf("batch: micro-batch %d x %d tokens x grad-accum %d = global batch %d sequences, %,d tokens per step; %d steps%n",
                 c.microBatch(), c.seq(), c.gradAccum(), c.microBatch() * c.gradAccum(), c.tokensPerStep(), c.steps());
-        err.printf("optimizer: %s; lr %.2e -> %.2e (cosine, %d warmup steps), clip %s; state %.2f bytes per parameter%n",
+        err.printf("optimizer: %s; lr %.2e -> %.2e (cosine, %d warmup steps), clip %s; state %.2f bytes per parameter"
+                        + " (%.2f with the weights and gradients)%n",
                 optimizer.description(), c.lr(), c.minLr(), c.warmup(), c.clip() > 0 ? c.clip() : "off",
-                optimizer.stateBytesPerParameter());
+                optimizer.stateBytesPerParameter(),
+                (double) (model.allocatedBytes() + optimizer.stateBytes()) / model.parameterCount());
         err.println(data.description());
     }
 
     private static void progress(PrintStream err, StepReport r, int logEvery, long tokensPerStep) {
         boolean log = r.step() == 1 || r.step() % logEvery == 0 || r.step() == r.steps();
         if (log) {
-            err.printf("step %5d/%d | loss %.4f | lr %.2e | %,.0f tok/s | ETA %s%n", r.step(), r.steps(), r.loss(), r.lr(),
-                    r.step() * tokensPerStep / r.elapsedSeconds(), r.step() == 1 ? "?" : clock(r.etaSeconds()));
+            err.printf("step %5d/%d | loss %.4f | lr %.2e | %,.0f tok/s | wait %.1f ms | ETA %s%n", r.step(), r.steps(),
+                    r.loss(), r.lr(), r.step() * tokensPerStep / r.elapsedSeconds(), r.loaderWaitSeconds() * 1e3,
+                    r.step() == 1 ? "?" : clock(r.etaSeconds()));
         }
         if (!Double.isNaN(r.valLoss())) {
             err.printf("step %5d/%d | val_loss %.4f%n", r.step(), r.steps(), r.valLoss());
@@ -302,13 +305,13 @@ final class TrainCommand implements Command {
     }
 
     /**
-     * Token shards are read by the prefetching loader (one shard, rank 0 of 1), in-memory data in
-     * place.
+     * Token shards are read by the prefetching loader (one shard, rank 0 of 1; on a CUDA backend
+     * staged in pinned memory and copied on a stream of its own), in-memory data in place.
      */
-    private static BatchSource batches(DataChoice data, TrainConfig c) {
+    private static BatchSource batches(DataChoice data, TrainConfig c, Kernels device) {
         DataChoice.requireBatch(data.train(), c.microBatch(), c.seq());
         return data.train() instanceof DataChoice.ShardTokens s
-                ? ShardLoader.over(List.of(s.shard()), c.microBatch(), c.seq(), c.seed(), 0, 1)
+                ? ShardLoader.over(List.of(s.shard()), c.microBatch(), c.seq(), c.seed(), 0, 1, device)
                 : new BatchReader(data.train(), c.microBatch(), c.seq());
     }
 
@@ -323,6 +326,7 @@ final class TrainCommand implements Command {
         m.put("interrupted", r.interrupted());
         m.put("tokens_per_second", Math.round(r.tokensPerSecond()));
         m.put("mfu", null); // only defined against a GPU's peak rate
+        m.put("hfu", null); // likewise, with the recompute FLOPs
         m.put("peak_bytes", r.peakBytes());
         m.put("device", kernels.name());
         if (kernels instanceof CpuKernels cpu) {

@@ -5,6 +5,8 @@
 // data's name and length first).
 package org.panatrain.engine.data;
 
+import org.panatrain.memory.Tensor;
+
 /**
  * B x T training batches, one after another.
  *
@@ -20,6 +22,23 @@ public interface BatchSource extends AutoCloseable {
 
     /** Fills inputs (B*T) and targets (B*T, the inputs shifted by one token) with the next batch. */
     void next(int[] inputs, int[] targets);
+
+    /**
+     * True when the batches are already on their way to the device (a ShardLoader staging for a
+     * CUDA backend): read them with {@link #next(Tensor, Tensor)} instead of uploading arrays.
+     */
+    default boolean stagesOnDevice() {
+        return false;
+    }
+
+    /**
+     * Puts the next batch into the device tensors {@code inputs} and {@code targets} (INT32, B*T
+     * each), ordered before the work the backend queues after this call; does not wait for the copy.
+     * Only for a source that {@link #stagesOnDevice()}.
+     */
+    default void next(Tensor inputs, Tensor targets) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not stage batches on a device");
+    }
 
     /** Where the batch the next {@link #next} call returns is. */
     ShardLoader.Position position();

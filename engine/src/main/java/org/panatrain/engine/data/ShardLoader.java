@@ -3,8 +3,10 @@
 // batches (K = panatrain.loader.prefetch, default 4) into a ring of preallocated (inputs, targets)
 // pairs which the consumer hands back after copying them out, so that after start-up neither side
 // allocates. Shard order is shuffled per epoch from the seed; rank r of w takes every w-th batch.
-// Leaves out pinned staging buffers and device copies (the step uploads from its own staging
-// buffer), shuffling within a shard, and handing a batch's arrays out without a copy.
+// On a CUDA backend (over(..., kernels)) each slot is also staged in pinned memory and copied to
+// the device on a copy stream of its own (DeviceStaging), so the step reads its tokens from the
+// device without a synchronous upload. Leaves out shuffling within a shard and handing a batch's
+// arrays out without a copy on the CPU.
 package org.panatrain.engine.data;
 
 import java.nio.file.Path;
@@ -13,8 +15,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
+import org.panatrain.bindings.CudaException;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.TokenShard;
+import org.panatrain.kernels.Kernels;
+import org.panatrain.memory.Tensor;
 
 /**
  * Prefetched B x T batches of one or more token shards.
@@ -32,6 +37,11 @@ import org.panatrain.engine.io.TokenShard;
  * <p><b>Position.</b> {@link #position()} names the batch the next {@link #next} call returns as
  * (epoch, shard index in that epoch's order, token offset in the shard); the shuffle derives from
  * (seed, epoch), so {@link #seek} with a saved position continues exactly.
+ *
+ * <p><b>Device staging.</b> Made by {@link #over(List, int, int, long, int, int, Kernels)} with a
+ * CUDA backend, the loader also copies each prefetched batch to the device on its own stream;
+ * {@link #next(Tensor, Tensor)} then orders it into the step's token tensors on the backend's
+ * stream without waiting. On the CPU backend the loader is the same as without one.
  *
  * <p><b>Failures.</b> Opening checks every shard (a bad one is a {@link BadInputException} naming
  * it). A failure on the loader thread is thrown by the {@link #next} call that needs the batch
@@ -80,6 +90,7 @@ public final class ShardLoader implements BatchSource {
     private final int worldSize;
     private final long batchesPerRank;     // floor(N / w) per epoch
     private final Slot[] ring;
+    private final DeviceStaging staging;   // null: batches stay on the host
 
     // Single producer, single consumer: slot (seq % K) is the producer's while seq >= consumed
     // and seq - consumed < K, the consumer's once seq < produced.
@@ -100,7 +111,7 @@ public final class ShardLoader implements BatchSource {
     private long batchesServed;
 
     private ShardLoader(List<TokenShard> shards, boolean ownsShards, int B, int T, long seed, int rank, int worldSize,
-                        int prefetch) {
+                        int prefetch, Kernels kernels) {
         if (shards.isEmpty()) {
             throw new IllegalArgumentException("no token shards");
         }
@@ -133,6 +144,7 @@ public final class ShardLoader implements BatchSource {
         for (int i = 0; i < prefetch; i++) {
             ring[i] = new Slot(batchTokens);
         }
+        this.staging = kernels == null ? null : DeviceStaging.forBackend(kernels, prefetch, batchTokens);
         start(0, rank);
     }
 
@@ -146,7 +158,7 @@ public final class ShardLoader implements BatchSource {
             for (Path f : files) {
                 opened.add(TokenShard.open(f, vocabSize));
             }
-            return new ShardLoader(opened, true, B, T, seed, rank, worldSize, prefetchDepth());
+            return new ShardLoader(opened, true, B, T, seed, rank, worldSize, prefetchDepth(), null);
         } catch (RuntimeException e) {
             opened.forEach(TokenShard::close);
             throw e;
@@ -155,7 +167,18 @@ public final class ShardLoader implements BatchSource {
 
     /** A loader over shards opened by the caller, who closes them after this loader. */
     public static ShardLoader over(List<TokenShard> shards, int B, int T, long seed, int rank, int worldSize) {
-        return new ShardLoader(shards, false, B, T, seed, rank, worldSize, prefetchDepth());
+        return over(shards, B, T, seed, rank, worldSize, null);
+    }
+
+    /**
+     * {@link #over(List, int, int, long, int, int)} for a step on {@code kernels}: on a CUDA
+     * backend the batches are staged in pinned memory and copied to the device on a stream of their
+     * own (read them with {@link #next(Tensor, Tensor)}); on any other, or null, they stay on the
+     * host. Call on the thread that opened the backend.
+     */
+    public static ShardLoader over(List<TokenShard> shards, int B, int T, long seed, int rank, int worldSize,
+                                   Kernels kernels) {
+        return new ShardLoader(shards, false, B, T, seed, rank, worldSize, prefetchDepth(), kernels);
     }
 
     /** Batches prefetched ahead: {@code panatrain.loader.prefetch}, default 4. */
@@ -178,6 +201,40 @@ public final class ShardLoader implements BatchSource {
             throw new IllegalArgumentException("inputs and targets must hold B*T = " + batchTokens + " tokens, got "
                     + inputs.length + " and " + targets.length);
         }
+        long seq = awaitBatch();
+        Slot slot = ring[(int) (seq % ring.length)];
+        System.arraycopy(slot.inputs, 0, inputs, 0, batchTokens);
+        System.arraycopy(slot.targets, 0, targets, 0, batchTokens);
+        release(seq, slot);
+    }
+
+    @Override
+    public boolean stagesOnDevice() {
+        return staging != null;
+    }
+
+    /**
+     * Orders the next batch into the device tensors {@code inputs} and {@code targets} (INT32,
+     * B*T each) on the backend's stream, after its copy to the device; waits only when the loader
+     * thread is behind, never for a copy. Only for a loader made with a CUDA backend.
+     */
+    @Override
+    public void next(Tensor inputs, Tensor targets) {
+        if (staging == null) {
+            throw new IllegalStateException("this loader keeps its batches on the host: use next(int[], int[])");
+        }
+        if (inputs.numel() != batchTokens || targets.numel() != batchTokens) {
+            throw new IllegalArgumentException("inputs and targets must hold B*T = " + batchTokens + " tokens, got "
+                    + inputs + " and " + targets);
+        }
+        long seq = awaitBatch();
+        int at = (int) (seq % ring.length);
+        staging.deliver(at, inputs, targets);
+        release(seq, ring[at]);
+    }
+
+    // The consumer's wait for batch number `consumed`, counted in the wait times; returns that number.
+    private long awaitBatch() {
         if (closed) {
             throw new IllegalStateException("the shard loader is closed");
         }
@@ -194,15 +251,17 @@ public final class ShardLoader implements BatchSource {
             LockSupport.park(this);
         }
         long waited = System.nanoTime() - waitStart;
-        Slot slot = ring[(int) (seq % ring.length)];
-        System.arraycopy(slot.inputs, 0, inputs, 0, batchTokens);
-        System.arraycopy(slot.targets, 0, targets, 0, batchTokens);
+        lastWaitNanos = waited;
+        waitNanos += waited;
+        return seq;
+    }
+
+    // Hands slot `seq` back to the loader thread once its batch has been taken.
+    private void release(long seq, Slot slot) {
         nextEpoch = slot.epochAfter;
         nextBatch = slot.batchAfter;
         consumed = seq + 1;
         LockSupport.unpark(producer);
-        lastWaitNanos = waited;
-        waitNanos += waited;
         batchesServed++;
     }
 
@@ -261,6 +320,9 @@ public final class ShardLoader implements BatchSource {
         }
         closed = true;
         stop();
+        if (staging != null) {
+            staging.close();
+        }
         if (ownsShards) {
             shards.forEach(TokenShard::close);
         }
@@ -301,6 +363,9 @@ public final class ShardLoader implements BatchSource {
         order.shuffle(epoch);
         long seq = 0;
         try {
+            if (staging != null) {
+                staging.attachThread();
+            }
             while (!stopping) {
                 if (seq - consumed >= ring.length) {
                     LockSupport.park(this);
@@ -314,6 +379,9 @@ public final class ShardLoader implements BatchSource {
                 shard.read(offset, slot.inputs);
                 shard.read(offset + 1, slot.targets);
                 failedFile = null;
+                if (staging != null) {
+                    staging.stage((int) (seq % ring.length), slot.inputs, slot.targets);
+                }
                 batch += worldSize;
                 if (batch >= batchesPerRank * worldSize) {
                     epoch++;
@@ -333,6 +401,9 @@ public final class ShardLoader implements BatchSource {
 
     private RuntimeException surfaced() {
         Throwable cause = failure;
+        if (cause instanceof CudaException cuda) { // a staging copy failed: the trainer's device-fault handling takes it
+            return cuda;
+        }
         Path file = failedFile;
         String what = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getName();
         if (file != null) {

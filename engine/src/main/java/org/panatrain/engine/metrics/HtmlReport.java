@@ -1,8 +1,9 @@
 // The end-of-run report of `train --report`: one self-contained HTML file (inline SVG and an
 // inline style sheet, no script, nothing fetched from the network) with the run's results, the
-// curves of training and validation loss, learning rate, throughput (tokens/s) and MFU, and the
-// run's configuration. Written as well-formed XML (XHTML syntax) so that tools can parse it.
-// MFU needs the device's peak rate: without one (the CPU) its section says n/a.
+// curves of training and validation loss, learning rate, throughput (tokens/s), the time each
+// step waited for data, MFU and HFU (with the recomputed activations' FLOPs), and the run's
+// configuration. Written as well-formed XML (XHTML syntax) so that tools can parse it. MFU and
+// HFU need the device's peak rate: without one (the CPU) their section says n/a.
 package org.panatrain.engine.metrics;
 
 import java.io.IOException;
@@ -26,6 +27,7 @@ import org.panatrain.engine.train.StepReport;
 public final class HtmlReport {
     private static final String TRAIN_COLOR = "#1f77b4";
     private static final String VAL_COLOR = "#d62728";
+    private static final String HFU_COLOR = "#2ca02c";
     private static final String STYLE = """
             body { font-family: sans-serif; margin: 2em; color: #222; }
             table { border-collapse: collapse; margin-bottom: 1em; }
@@ -70,12 +72,15 @@ public final class HtmlReport {
                 new SvgChart.Series("lr", TRAIN_COLOR, step, series(steps, StepReport::lr)))));
         out.append("<h2>Throughput</h2>\n").append(SvgChart.draw("tokens/s", "step", List.of(
                 new SvgChart.Series("tokens/s", TRAIN_COLOR, step, series(steps, StepReport::tokensPerSecond)))));
-        out.append("<h2>Model FLOPs utilization</h2>\n");
+        out.append("<h2>Loader wait</h2>\n").append(SvgChart.draw("wait for data (ms)", "step", List.of(
+                new SvgChart.Series("loader wait (ms)", TRAIN_COLOR, step, series(steps, r -> r.loaderWaitSeconds() * 1e3)))));
+        out.append("<h2>FLOPs utilization (MFU: model FLOPs; HFU: with recompute)</h2>\n");
         if (Double.isFinite(peakTflops) && peakTflops > 0) {
-            out.append(SvgChart.draw("MFU", "step", List.of(
-                    new SvgChart.Series("MFU", TRAIN_COLOR, step, series(steps, r -> r.tflops() / peakTflops)))));
+            out.append(SvgChart.draw("MFU, HFU", "step", List.of(
+                    new SvgChart.Series("MFU", TRAIN_COLOR, step, series(steps, r -> r.tflops() / peakTflops)),
+                    new SvgChart.Series("HFU", HFU_COLOR, step, series(steps, r -> r.hardwareTflops() / peakTflops)))));
         } else {
-            out.append("<p>MFU: n/a (no peak FLOP rate is known for this device, as on the CPU)</p>\n");
+            out.append("<p>MFU: n/a, HFU: n/a (no peak FLOP rate is known for this device, as on the CPU)</p>\n");
         }
         out.append("<h2>Configuration</h2>\n").append(table(configuration));
         out.append("</body>\n</html>\n");

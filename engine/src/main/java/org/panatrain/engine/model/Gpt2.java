@@ -1,6 +1,7 @@
-// A GPT-2 model on a backend: the FP32 master weights, their gradients and the AdamW moments,
-// each ONE allocation sliced into per-parameter views by the parameter table. Training steps
-// (Gpt2Step) hold the activations; the optimizer (engine.optim.AdamW) holds the hyper-parameters.
+// A GPT-2 model on a backend: the FP32 master weights and their gradients, each ONE allocation
+// sliced into per-parameter views by the parameter table: 8 bytes a parameter. Training steps
+// (Gpt2Step) hold the activations; the optimizer (engine.optim) holds its own state (AdamW's
+// moments, Lion's momentum, ...), so a run allocates only what its optimizer needs.
 // Leaves out: mixed precision copies of the weights, dropout.
 package org.panatrain.engine.model;
 
@@ -51,8 +52,6 @@ public final class Gpt2 implements AutoCloseable {
     private final BackendArena arena;
     private final Tensor values;   // (P) all parameters
     private final Tensor grads;    // (P)
-    private final Tensor m;        // (P) AdamW first moment
-    private final Tensor v;        // (P) AdamW second moment
     private final List<Parameter> parameters;
 
     private Gpt2(Gpt2Config config, Kernels kernels) {
@@ -63,16 +62,11 @@ public final class Gpt2 implements AutoCloseable {
         this.arena = BackendArena.forBackend(kernels);
         this.values = arena.allocate(DType.FP32, count);
         this.grads = arena.allocate(DType.FP32, count);
-        this.m = arena.allocate(DType.FP32, count);
-        this.v = arena.allocate(DType.FP32, count);
         kernels.fill(values, 0f);
         kernels.fill(grads, 0f);
-        kernels.fill(m, 0f);
-        kernels.fill(v, 0f);
         List<Parameter> ps = new ArrayList<>(table.size());
         for (ParameterSpec s : table) {
-            ps.add(new Parameter(s, values.slice(s.offset(), s.shape()), grads.slice(s.offset(), s.shape()),
-                    m.slice(s.offset(), s.shape()), v.slice(s.offset(), s.shape())));
+            ps.add(new Parameter(s, values.slice(s.offset(), s.shape()), grads.slice(s.offset(), s.shape())));
         }
         this.parameters = List.copyOf(ps);
     }
@@ -192,7 +186,7 @@ public final class Gpt2 implements AutoCloseable {
         return kernels;
     }
 
-    /** The parameters in table order, each with its value, gradient and moment views. */
+    /** The parameters in table order, each with its value and gradient views. */
     public List<Parameter> parameters() {
         return parameters;
     }
@@ -205,6 +199,11 @@ public final class Gpt2 implements AutoCloseable {
             }
         }
         throw new IllegalArgumentException("GPT-2 has no parameter \"" + name + "\"");
+    }
+
+    /** Bytes this model holds on its backend (weights and gradients), as its arena counts them. */
+    public long allocatedBytes() {
+        return arena.allocatedBytes();
     }
 
     /** All gradients as one flat tensor (P): what clipping and zeroing work on. */

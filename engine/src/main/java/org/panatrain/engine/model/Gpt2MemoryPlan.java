@@ -1,5 +1,6 @@
 // The memory plan of a GPT-2 training step before anything is allocated: the model state
-// (FP32 master weights, gradients and AdamW's two moments: 16 bytes a parameter, plus the
+// (FP32 master weights and gradients, 8 bytes a parameter, the chosen optimizer's state: AdamW's
+// two moments 8 more, Lion 4, Adafactor's factored moments, AdamW8bit about 2; plus the
 // low-precision working copy of the weights under bf16/fp16/fp8) plus the planned arena of the
 // scheduled graph, its tensors in the dtypes the precision stores them in (GraphDTypes). `auto`
 // picks, for a byte budget, the recompute with the least FLOPs that fits, from candidates
@@ -15,6 +16,7 @@ import java.util.Map;
 import org.panatrain.engine.graph.ArenaPlan;
 import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.graph.Scheduler;
+import org.panatrain.engine.optim.OptimizerKind;
 import org.panatrain.engine.precision.Precision;
 import org.panatrain.engine.precision.PrecisionPolicy;
 import org.panatrain.engine.precision.TensorRole;
@@ -29,14 +31,16 @@ import org.panatrain.engine.precision.TensorRole;
  * }</pre>
  *
  * @param precision        the dtypes of the model state and of the arena's tensors
+ * @param optimizer        whose state the model state counts
  * @param policies         the recompute policy of each layer
  * @param arena            the planned arena of the scheduled graph
  * @param schedule         the scheduled graph and its FLOPs
- * @param modelStateBytes  master and working weights, gradients and AdamW moments
+ * @param modelStateBytes  master and working weights, gradients and the optimizer's state
  * @param budgetBytes      the budget it was planned for (Long.MAX_VALUE for none)
  */
-public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B, int T, List<RecomputePolicy> policies,
-                             ArenaPlan arena, Scheduler.Schedule schedule, long modelStateBytes, long budgetBytes) {
+public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, OptimizerKind optimizer, int B, int T,
+                             List<RecomputePolicy> policies, ArenaPlan arena, Scheduler.Schedule schedule,
+                             long modelStateBytes, long budgetBytes) {
 
     /** FP32 everywhere. */
     public static final PrecisionPolicy FP32 = PrecisionPolicy.of(Precision.FP32);
@@ -45,33 +49,46 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
         policies = List.copyOf(policies);
     }
 
-    /** The plan with the given per-layer policies. */
+    /** The plan with the given per-layer policies, with AdamW. */
     public static Gpt2MemoryPlan of(Gpt2Config cfg, PrecisionPolicy precision, int B, int T,
+                                    List<RecomputePolicy> policies, long budgetBytes) {
+        return of(cfg, precision, OptimizerKind.ADAMW, B, T, policies, budgetBytes);
+    }
+
+    /** The plan with the given per-layer policies and optimizer. */
+    public static Gpt2MemoryPlan of(Gpt2Config cfg, PrecisionPolicy precision, OptimizerKind optimizer, int B, int T,
                                     List<RecomputePolicy> policies, long budgetBytes) {
         Gpt2TrainingGraph g = Gpt2TrainingGraph.build(cfg, B, T).stored(precision);
         Scheduler.Schedule schedule = g.schedule(policies);
-        long state = modelStateBytesByCategory(cfg, precision).values().stream().mapToLong(Long::longValue).sum();
-        return new Gpt2MemoryPlan(cfg, precision, B, T, policies, g.scheduled(schedule).arenaPlan(), schedule, state,
-                budgetBytes);
+        long state = modelStateBytesByCategory(cfg, precision, optimizer).values().stream().mapToLong(Long::longValue).sum();
+        return new Gpt2MemoryPlan(cfg, precision, optimizer, B, T, policies, g.scheduled(schedule).arenaPlan(), schedule,
+                state, budgetBytes);
     }
 
-    /** The plan with one policy for every layer. */
+    /** The plan with one policy for every layer, with AdamW. */
     public static Gpt2MemoryPlan uniform(Gpt2Config cfg, PrecisionPolicy precision, int B, int T, RecomputePolicy policy,
                                          long budgetBytes) {
-        return of(cfg, precision, B, T, Scheduler.uniform(policy, cfg.nLayer()), budgetBytes);
+        return uniform(cfg, precision, OptimizerKind.ADAMW, B, T, policy, budgetBytes);
+    }
+
+    /** The plan with one policy for every layer and the given optimizer. */
+    public static Gpt2MemoryPlan uniform(Gpt2Config cfg, PrecisionPolicy precision, OptimizerKind optimizer, int B, int T,
+                                         RecomputePolicy policy, long budgetBytes) {
+        return of(cfg, precision, optimizer, B, T, Scheduler.uniform(policy, cfg.nLayer()), budgetBytes);
     }
 
     /**
      * Bytes of the model state outside the arena, by category: PARAMETER (master weights),
-     * GRADIENT, OPTIMIZER_STATE (AdamW's m and v) and, where the precision keeps a low-precision
-     * copy of the weights for the matmuls, WORKING_WEIGHT.
+     * GRADIENT, OPTIMIZER_STATE ({@code optimizer}'s state) and, where the precision keeps a
+     * low-precision copy of the weights for the matmuls, WORKING_WEIGHT.
      */
-    public static Map<String, Long> modelStateBytesByCategory(Gpt2Config cfg, PrecisionPolicy precision) {
+    public static Map<String, Long> modelStateBytesByCategory(Gpt2Config cfg, PrecisionPolicy precision,
+                                                              OptimizerKind optimizer) {
         long p = cfg.parameterCount();
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("PARAMETER", p * precision.storage(TensorRole.MASTER_WEIGHT).byteSize());
         m.put("GRADIENT", p * precision.storage(TensorRole.PARAMETER_GRADIENT).byteSize());
-        m.put("OPTIMIZER_STATE", 2 * p * precision.storage(TensorRole.OPTIMIZER_STATE).byteSize());
+        m.put("OPTIMIZER_STATE", optimizer.stateBytes(cfg));
         if (precision.hasWorkingWeights()) {
             m.put("WORKING_WEIGHT", p * precision.storage(TensorRole.WORKING_WEIGHT).byteSize());
         }
@@ -83,10 +100,16 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
      * fits, the one with the most recompute (all layers full), which says by how much it misses.
      */
     public static Gpt2MemoryPlan auto(Gpt2Config cfg, PrecisionPolicy precision, int B, int T, long budgetBytes) {
+        return auto(cfg, precision, OptimizerKind.ADAMW, B, T, budgetBytes);
+    }
+
+    /** {@link #auto(Gpt2Config, PrecisionPolicy, int, int, long)} with the given optimizer. */
+    public static Gpt2MemoryPlan auto(Gpt2Config cfg, PrecisionPolicy precision, OptimizerKind optimizer, int B, int T,
+                                      long budgetBytes) {
         List<List<RecomputePolicy>> candidates = candidates(cfg.nLayer());
         Gpt2MemoryPlan plan = null;
         for (List<RecomputePolicy> c : candidates) {
-            plan = of(cfg, precision, B, T, c, budgetBytes);
+            plan = of(cfg, precision, optimizer, B, T, c, budgetBytes);
             if (plan.fits()) {
                 return plan;
             }
@@ -122,18 +145,24 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
      */
     public static int maxMicroBatch(Gpt2Config cfg, PrecisionPolicy precision, int T, RecomputePolicy policy,
                                     long budgetBytes, int limit) {
-        if (!uniform(cfg, precision, 1, T, policy, budgetBytes).fits()) {
+        return maxMicroBatch(cfg, precision, OptimizerKind.ADAMW, T, policy, budgetBytes, limit);
+    }
+
+    /** {@link #maxMicroBatch(Gpt2Config, PrecisionPolicy, int, RecomputePolicy, long, int)} with the given optimizer. */
+    public static int maxMicroBatch(Gpt2Config cfg, PrecisionPolicy precision, OptimizerKind optimizer, int T,
+                                    RecomputePolicy policy, long budgetBytes, int limit) {
+        if (!uniform(cfg, precision, optimizer, 1, T, policy, budgetBytes).fits()) {
             return 0;
         }
         int fits = 1;
         int fails = 2;
-        while (fails <= limit && uniform(cfg, precision, fails, T, policy, budgetBytes).fits()) {
+        while (fails <= limit && uniform(cfg, precision, optimizer, fails, T, policy, budgetBytes).fits()) {
             fits = fails;
             fails = (int) Math.min((long) fails * 2, (long) limit + 1);
         }
         while (fails - fits > 1) {
             int mid = (fits + fails) >>> 1;
-            if (uniform(cfg, precision, mid, T, policy, budgetBytes).fits()) {
+            if (uniform(cfg, precision, optimizer, mid, T, policy, budgetBytes).fits()) {
                 fits = mid;
             } else {
                 fails = mid;
@@ -174,7 +203,7 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
 
     /** Bytes by category at the arena's peak point, model state first. */
     public Map<String, Long> bytesByCategory() {
-        Map<String, Long> m = modelStateBytesByCategory(config, precision);
+        Map<String, Long> m = modelStateBytesByCategory(config, precision, optimizer);
         m.putAll(arena.memory().bytesByCategoryAtPeak());
         return m;
     }
@@ -194,7 +223,7 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
                     .append(" bytes) exceeds it: use a smaller model").toString();
         }
         for (RecomputePolicy p : RecomputePolicy.values()) {
-            int b = maxMicroBatch(config, precision, T, p, budgetBytes, B);
+            int b = maxMicroBatch(config, precision, optimizer, T, p, budgetBytes, B);
             if (b > 0) {
                 s.append("; fits with --recompute ").append(p).append(" at micro-batch ").append(b);
             }
@@ -202,7 +231,7 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
         PrecisionPolicy bf16 = PrecisionPolicy.of(Precision.BF16);
         if (precision.storage(TensorRole.ACTIVATION).byteSize() > bf16.storage(TensorRole.ACTIVATION).byteSize()) {
             for (RecomputePolicy p : RecomputePolicy.values()) {
-                if (uniform(config, bf16, B, T, p, budgetBytes).fits()) {
+                if (uniform(config, bf16, optimizer, B, T, p, budgetBytes).fits()) {
                     return s.append("; fits with --precision bf16 --recompute ").append(p).append(" at micro-batch ")
                             .append(B).toString();
                 }

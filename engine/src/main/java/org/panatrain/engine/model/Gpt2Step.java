@@ -87,9 +87,28 @@ public final class Gpt2Step implements AutoCloseable {
     public float forwardBackward(int[] inputs, int[] targetTokens, float lossWeight) {
         upload(tokens, hostTokens, inputs, "inputs");
         upload(targets, hostTargets, targetTokens, "targets");
+        return forwardBackward(lossWeight);
+    }
+
+    /**
+     * {@link #forwardBackward(int[], int[], float)} on the tokens already placed in
+     * {@link #inputTokens()} and {@link #targetTokens()} (by a loader staging batches on the device,
+     * ordered on the backend's stream before this call); their range is the placer's to check.
+     */
+    public float forwardBackward(float lossWeight) {
         executor.setScalar(scaleSlot, lossWeight / (B * T));
         executor.run(0, graph.ops().size());
         return meanLoss();
+    }
+
+    /** The (B,T) INT32 input tokens on the backend that the next forward reads. */
+    public Tensor inputTokens() {
+        return tokens;
+    }
+
+    /** The (B,T) INT32 target tokens on the backend that the next loss reads. */
+    public Tensor targetTokens() {
+        return targets;
     }
 
     /** The mean loss over the B*T tokens, forward only (evaluation); gradients are untouched. */

@@ -1,5 +1,5 @@
-// A GPT-2 parameter with its four views: value (FP32 master weight), gradient, and the AdamW
-// moments, each a slice of the model's corresponding block.
+// A GPT-2 parameter with its two views: value (FP32 master weight) and gradient, each a slice of
+// the model's corresponding block. The optimizer's state for it lives in the optimizer.
 package org.panatrain.engine.model;
 
 import org.panatrain.memory.Tensor;
@@ -9,11 +9,11 @@ import org.panatrain.memory.Tensor;
  *
  * <pre>{@code
  * for (Parameter p : model.parameters()) {
- *     kernels.adamW(p.value(), p.grad(), p.m(), p.v(), step);
+ *     kernels.fill(p.grad(), 0f);
  * }
  * }</pre>
  */
-public record Parameter(ParameterSpec spec, Tensor value, Tensor grad, Tensor m, Tensor v) {
+public record Parameter(ParameterSpec spec, Tensor value, Tensor grad) {
 
     /** The Hugging Face name. */
     public String name() {

@@ -73,21 +73,20 @@ public final class Adafactor extends OptimizerBase {
     }
 
     private final Config config;
-    private final HostState host = new HostState();
     private final List<State> states; // per parameter
     private final double[] columnSums;   // (largest cols): the column means are summed in double
     private final float[] columnFactors; // (largest cols): 1 / sqrt(C_j) of the matrix being updated
 
     public Adafactor(Gpt2 model, Config config) {
         super(model);
-        HostState.requireHost(model, "adafactor");
+        requireHost(model, "adafactor");
         this.config = config;
         List<State> s = new ArrayList<>();
         for (Parameter p : model.parameters()) {
             Tensor w = p.value();
             s.add(w.rank() >= 2
-                    ? new State(host.allocate(DType.FP32, w.rows()), host.allocate(DType.FP32, w.dim(w.rank() - 1)), null)
-                    : new State(null, null, host.allocate(DType.FP32, p.spec().shape())));
+                    ? new State(state.allocate(DType.FP32, w.rows()), state.allocate(DType.FP32, w.dim(w.rank() - 1)), null)
+                    : new State(null, null, state.allocate(DType.FP32, p.spec().shape())));
         }
         this.states = List.copyOf(s);
         int largestCols = s.stream().filter(State::factored)
@@ -218,24 +217,18 @@ public final class Adafactor extends OptimizerBase {
     /** exp_avg_sq_row.NAME and exp_avg_sq_col.NAME of each matrix, exp_avg_sq.NAME of each vector. */
     @Override
     public SequencedMap<String, Tensor> stateTensors() {
-        SequencedMap<String, Tensor> state = new LinkedHashMap<>();
+        SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
         List<Parameter> parameters = model.parameters();
         for (int i = 0; i < parameters.size(); i++) {
             String name = parameters.get(i).name();
             State s = states.get(i);
             if (s.factored()) {
-                state.put(ROW + "." + name, s.row());
-                state.put(COLUMN + "." + name, s.column());
+                tensors.put(ROW + "." + name, s.row());
+                tensors.put(COLUMN + "." + name, s.column());
             } else {
-                state.put(UNFACTORED + "." + name, s.vector());
+                tensors.put(UNFACTORED + "." + name, s.vector());
             }
         }
-        return state;
-    }
-
-    @Override
-    public void close() {
-        super.close();
-        host.close();
+        return tensors;
     }
 }

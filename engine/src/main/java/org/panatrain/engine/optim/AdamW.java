@@ -1,14 +1,17 @@
 // AdamW over a Gpt2's FP32 master weights with PyTorch's semantics and nanoGPT's parameter
-// groups (decay on 2+-D tensors only), on the model's backend (Kernels.adamW). The moments live
-// in the model (allocated once with it); this class keeps the step count.
+// groups (decay on 2+-D tensors only), on the model's backend (Kernels.adamW). The moments m and v
+// are this class's state: two FP32 blocks of P elements on the backend (8 bytes a parameter),
+// sliced per parameter as the model's weights are.
 package org.panatrain.engine.optim;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.SequencedMap;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
 import org.panatrain.kernels.AdamWStep;
 import org.panatrain.kernels.Kernels;
+import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
 /**
@@ -29,11 +32,15 @@ public final class AdamW extends OptimizerBase {
 
     private final AdamWConfig config;
     private final Kernels kernels;
+    private final List<Tensor> m; // per parameter, its shape: first moment
+    private final List<Tensor> v; // second moment
 
     public AdamW(Gpt2 model, AdamWConfig config) {
         super(model);
         this.config = config;
         this.kernels = model.kernels();
+        this.m = parameterShapedState(DType.FP32);
+        this.v = parameterShapedState(DType.FP32);
     }
 
     @Override
@@ -53,20 +60,23 @@ public final class AdamW extends OptimizerBase {
         stepCount++;
         AdamWStep decay = new AdamWStep(lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay(), stepCount);
         AdamWStep noDecay = new AdamWStep(lr, config.beta1(), config.beta2(), config.eps(), 0f, stepCount);
-        for (Parameter p : model.parameters()) {
-            kernels.adamW(p.value(), p.grad(), p.m(), p.v(), p.spec().decays() ? decay : noDecay);
+        List<Parameter> parameters = model.parameters();
+        for (int i = 0; i < parameters.size(); i++) {
+            Parameter p = parameters.get(i);
+            kernels.adamW(p.value(), p.grad(), m.get(i), v.get(i), p.spec().decays() ? decay : noDecay);
         }
     }
 
-    /** m and v of every parameter (the model's own views): exp_avg.NAME, exp_avg_sq.NAME. */
+    /** m and v of every parameter: exp_avg.NAME, exp_avg_sq.NAME. */
     @Override
     public SequencedMap<String, Tensor> stateTensors() {
-        SequencedMap<String, Tensor> state = new LinkedHashMap<>();
-        for (Parameter p : model.parameters()) {
-            state.put(FIRST_MOMENT + "." + p.name(), p.m());
-            state.put(SECOND_MOMENT + "." + p.name(), p.v());
+        SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
+        List<Parameter> parameters = model.parameters();
+        for (int i = 0; i < parameters.size(); i++) {
+            tensors.put(FIRST_MOMENT + "." + parameters.get(i).name(), m.get(i));
+            tensors.put(SECOND_MOMENT + "." + parameters.get(i).name(), v.get(i));
         }
-        return state;
+        return tensors;
     }
 
     /** The hyper-parameters. */

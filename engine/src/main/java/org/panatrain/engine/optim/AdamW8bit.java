@@ -45,27 +45,28 @@ public final class AdamW8bit extends OptimizerBase {
 
     private final AdamWConfig config;
     private final int block;
-    private final HostState host = new HostState();
     private final List<State> states; // per parameter
     private final float[] newM;       // (block) the updated moments of the block being requantized
     private final float[] newV;       // (block)
 
     public AdamW8bit(Gpt2 model, AdamWConfig config, int block) {
         super(model);
-        HostState.requireHost(model, "adamw8bit");
+        requireHost(model, "adamw8bit");
         if (block < 1) {
             throw new IllegalArgumentException("block must be positive, got " + block);
         }
         this.config = config;
         this.block = block;
         List<State> s = new ArrayList<>();
-        int zeroM = DynamicQuantization.SIGNED.encode(0f);
-        for (Parameter p : model.parameters()) {
-            int n = Math.toIntExact(p.value().numel());
+        List<Tensor> codesM = parameterShapedState(DType.INT8);
+        List<Tensor> codesV = parameterShapedState(DType.INT8);
+        List<Parameter> parameters = model.parameters();
+        for (int i = 0; i < parameters.size(); i++) {
+            int n = Math.toIntExact(parameters.get(i).value().numel());
             int blocks = (n + block - 1) / block;
-            State st = new State(host.allocate(DType.INT8, n), host.allocate(DType.FP32, blocks),
-                    host.allocate(DType.INT8, n), host.allocate(DType.FP32, blocks));
-            st.codesM().data().fill((byte) zeroM); // v's zero is code 0, as allocated
+            State st = new State(codesM.get(i), state.allocate(DType.FP32, blocks), codesV.get(i),
+                    state.allocate(DType.FP32, blocks));
+            st.codesM().data().fill((byte) DynamicQuantization.SIGNED.encode(0f)); // v's zero is code 0, as allocated
             s.add(st);
         }
         this.states = List.copyOf(s);
@@ -147,27 +148,21 @@ public final class AdamW8bit extends OptimizerBase {
     /** Per parameter: state1.NAME (m codes), absmax1.NAME, state2.NAME (v codes), absmax2.NAME. */
     @Override
     public SequencedMap<String, Tensor> stateTensors() {
-        SequencedMap<String, Tensor> state = new LinkedHashMap<>();
+        SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
         List<Parameter> parameters = model.parameters();
         for (int i = 0; i < parameters.size(); i++) {
             String name = parameters.get(i).name();
             State s = states.get(i);
-            state.put(CODES_M + "." + name, s.codesM());
-            state.put(ABSMAX_M + "." + name, s.absmaxM());
-            state.put(CODES_V + "." + name, s.codesV());
-            state.put(ABSMAX_V + "." + name, s.absmaxV());
+            tensors.put(CODES_M + "." + name, s.codesM());
+            tensors.put(ABSMAX_M + "." + name, s.absmaxM());
+            tensors.put(CODES_V + "." + name, s.codesV());
+            tensors.put(ABSMAX_V + "." + name, s.absmaxV());
         }
-        return state;
+        return tensors;
     }
 
     /** Elements per quantization block. */
     public int block() {
         return block;
-    }
-
-    @Override
-    public void close() {
-        super.close();
-        host.close();
     }
 }

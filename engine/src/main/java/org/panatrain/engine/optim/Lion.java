@@ -49,14 +49,13 @@ public final class Lion extends OptimizerBase {
     }
 
     private final Config config;
-    private final HostState host = new HostState();
     private final List<Tensor> momenta; // per parameter, its shape
 
     public Lion(Gpt2 model, Config config) {
         super(model);
-        HostState.requireHost(model, "lion");
+        requireHost(model, "lion");
         this.config = config;
-        this.momenta = model.parameters().stream().map(p -> host.allocate(DType.FP32, p.spec().shape())).toList();
+        this.momenta = parameterShapedState(DType.FP32);
     }
 
     @Override
@@ -94,17 +93,11 @@ public final class Lion extends OptimizerBase {
     /** The momentum of every parameter: exp_avg.NAME. */
     @Override
     public SequencedMap<String, Tensor> stateTensors() {
-        SequencedMap<String, Tensor> state = new LinkedHashMap<>();
+        SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
         List<Parameter> parameters = model.parameters();
         for (int i = 0; i < parameters.size(); i++) {
-            state.put(MOMENTUM + "." + parameters.get(i).name(), momenta.get(i));
+            tensors.put(MOMENTUM + "." + parameters.get(i).name(), momenta.get(i));
         }
-        return state;
-    }
-
-    @Override
-    public void close() {
-        super.close();
-        host.close();
+        return tensors;
     }
 }

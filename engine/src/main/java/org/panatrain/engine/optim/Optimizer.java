@@ -64,10 +64,11 @@ public interface Optimizer extends AutoCloseable {
         return gradients().clipByGlobalNorm(maxNorm);
     }
 
-    /** Bytes of all state tensors. */
-    default long stateBytes() {
-        return stateTensors().values().stream().mapToLong(Tensor::byteSize).sum();
-    }
+    /**
+     * Bytes the optimizer's state holds on the model's backend, as its allocator counts them
+     * (the model's weights and gradients not included: {@link Gpt2#allocatedBytes()}).
+     */
+    long stateBytes();
 
     /** {@link #stateBytes()} over the model's parameter count (AdamW 8, Lion 4, ...). */
     default double stateBytesPerParameter() {

@@ -1,11 +1,14 @@
-// The optimizers `train --optimizer` offers, by CLI name, and how each is made from the run's
-// weight decay (every other hyper-parameter at its paper's / library's default).
+// The optimizers `train --optimizer` offers, by CLI name, how each is made from the run's weight
+// decay (every other hyper-parameter at its paper's / library's default), and the bytes its state
+// will take for a model config, for the memory plan before anything is allocated.
 package org.panatrain.engine.optim;
 
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.panatrain.engine.model.Gpt2;
+import org.panatrain.engine.model.Gpt2Config;
+import org.panatrain.engine.model.ParameterSpec;
 
 /**
  * Picks an optimizer by name.
@@ -53,5 +56,25 @@ public enum OptimizerKind {
             case ADAMW8BIT -> new AdamW8bit(model, AdamWConfig.defaults().withWeightDecay(weightDecay),
                     AdamW8bit.DEFAULT_BLOCK);
         };
+    }
+
+    /**
+     * Bytes of this optimizer's state for a model of {@code config}: AdamW 8 a parameter (two FP32
+     * moments), Lion 4 (one FP32 momentum), Adafactor 4 (rows + cols) a matrix and 4 an element of
+     * a vector, AdamW8bit 2 a parameter (two one-byte codes) plus 8 a block (two FP32 absmax).
+     */
+    public long stateBytes(Gpt2Config config) {
+        long bytes = 0;
+        for (ParameterSpec p : ParameterSpec.table(config)) {
+            int[] shape = p.shape();
+            long n = p.numel();
+            bytes += switch (this) {
+                case ADAMW -> 8 * n;
+                case LION -> 4 * n;
+                case ADAFACTOR -> shape.length >= 2 ? 4 * (n / shape[shape.length - 1] + shape[shape.length - 1]) : 4 * n;
+                case ADAMW8BIT -> 2 * n + 8 * ((n + AdamW8bit.DEFAULT_BLOCK - 1) / AdamW8bit.DEFAULT_BLOCK);
+            };
+        }
+        return bytes;
     }
 }

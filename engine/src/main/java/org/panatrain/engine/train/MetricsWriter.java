@@ -1,7 +1,9 @@
 // `--metrics FILE`: one JSON object per optimizer step (JSON Lines) with step, loss, lr,
 // tokens_per_second, grad_norm, elapsed_s, flops_per_step (model FLOPs from the graph), tflops,
-// mfu (tflops over the device's peak; null when the peak is unknown, as on the CPU), and
-// val_loss on the steps that measured one.
+// mfu (tflops over the device's peak; null when the peak is unknown, as on the CPU),
+// recompute_flops_per_step, hfu (model + recompute FLOPs over time over the peak; null as mfu),
+// loader_wait_s (this step's wait for data), peak_bytes (weights, gradients, optimizer state and
+// activations on the device), and val_loss on the steps that measured one.
 // Each line is flushed so that a file can be followed while training runs. A resumed run appends
 // (steps after its checkpoint that the interrupted run had logged then appear twice).
 package org.panatrain.engine.train;
@@ -63,6 +65,10 @@ public final class MetricsWriter implements Trainer.Listener, AutoCloseable {
         line.put("flops_per_step", r.flopsPerStep());
         line.put("tflops", finiteOrNull(r.tflops()));
         line.put("mfu", finiteOrNull(r.tflops() / peakTflops));
+        line.put("recompute_flops_per_step", r.recomputeFlopsPerStep());
+        line.put("hfu", finiteOrNull(r.hardwareTflops() / peakTflops));
+        line.put("loader_wait_s", r.loaderWaitSeconds());
+        line.put("peak_bytes", r.peakBytes());
         if (!Double.isNaN(r.valLoss())) {
             line.put("val_loss", r.valLoss());
         }

@@ -10,7 +10,7 @@ import org.panatrain.engine.precision.PrecisionState;
  * @param testLoss        the test split's loss after training, or NaN when there was none
  * @param tokensPerSecond training tokens divided by training time (validation excluded), of the steps run here
  * @param seconds         training time (validation excluded)
- * @param peakBytes       bytes the run holds on its device: weights, gradients, AdamW state, activations
+ * @param peakBytes       bytes the run holds on its device: weights, gradients, optimizer state, activations
  * @param stoppedEarly    whether early stopping ended the run before its last step
  * @param precision       the precision's state at the end: loss scale, applied and skipped steps, FP8 scaling
  * @param interrupted     whether a stop request (SIGINT) ended the run before its last step

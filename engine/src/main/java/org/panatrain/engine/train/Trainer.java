@@ -2,15 +2,17 @@
 // B x T (each weighted 1/gradAccum, so micro-batch x accum = one global batch), clip by global
 // norm, take an optimizer step (AdamW unless the caller gives another) at the scheduled learning
 // rate; every evalEvery steps (and after the last) a validation loss, with early stopping after
-// `patience` evaluations without a new best. Reports every step, with its model FLOPs from the
-// graph, to a listener (progress lines, metrics files), then saves a checkpoint when the schedule
-// says so; a resumed run restores weights, optimizer state, step, data position, precision state and the
+// `patience` evaluations without a new best. Reports every step, with its model and recompute
+// FLOPs from the graph, its wait for data and the bytes the run holds, to a listener (progress
+// lines, metrics files), then saves a checkpoint when the schedule says so; a resumed run
+// restores weights, optimizer state, step, data position, precision state and the
 // early-stopping record, and continues as if never stopped. The test split is evaluated once at
 // the end. The precision (TrainingPrecision) seeds the backward with the loss scale and, under
 // fp16, unscales the gradients before clipping and skips a step whose gradients are not finite.
 // Faults (TrainingFaults): a non-finite loss ends the run with the step and the last good
 // checkpoint; a sticky CUDA error ends it without a checkpoint; a stop request (SIGINT) ends it
-// after the step, with a checkpoint, as an interrupted run.
+// after the step, with a checkpoint, as an interrupted run. Batches a loader stages on the device
+// (a CUDA backend) go straight into the step's token tensors there.
 // Leaves out dropout (so the RNG state saved is 0).
 package org.panatrain.engine.train;
 
@@ -129,7 +131,9 @@ public final class Trainer {
         try (Gpt2Step step = model.newStep(B, T, recompute);
              TrainingPrecision precision = new TrainingPrecision(policy, model)) {
             long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
-            peakBytes = model.parameterCount() * Float.BYTES * 4 + step.arenaBytes(); // weights, grads, m, v + activations
+            long recomputeFlopsPerStep = step.schedule().recomputeFlops() * config.gradAccum();
+            // weights and gradients, the optimizer's state, the activations
+            peakBytes = model.allocatedBytes() + optimizer.stateBytes() + step.arenaBytes();
             Optional<CheckpointState> resumed = checkpoints == null ? Optional.empty()
                     : checkpoints.resume(model, optimizer, policy.precision());
             if (resumed.isPresent()) {
@@ -145,13 +149,21 @@ public final class Trainer {
             stoppedEarly = patienceSpent(control, evalsSinceBest); // a run resumed where it had stopped early
             for (int s = firstStep; s < config.steps() && !stoppedEarly && !interrupted; s++) {
                 long start = System.nanoTime();
+                long waitedBefore = batches.waitNanos();
                 optimizer.zeroGrad();
                 double lossSum = 0;
                 for (int micro = 0; micro < config.gradAccum(); micro++) {
-                    batches.next(inputs, targets);
-                    lossSum += step.forwardBackward(inputs, targets, microWeight * precision.lossScale());
+                    float weight = microWeight * precision.lossScale();
+                    if (batches.stagesOnDevice()) { // already copied to the device on the loader's stream
+                        batches.next(step.inputTokens(), step.targetTokens());
+                        lossSum += step.forwardBackward(weight);
+                    } else {
+                        batches.next(inputs, targets);
+                        lossSum += step.forwardBackward(inputs, targets, weight);
+                    }
                 }
                 loss = (float) (lossSum / config.gradAccum());
+                double waitSeconds = (batches.waitNanos() - waitedBefore) * 1e-9;
                 if (!Float.isFinite(loss)) {
                     throw TrainingFaults.diverged(s + 1, loss, checkpointDirectory(checkpoints, lastCheckpoint));
                 }
@@ -185,7 +197,7 @@ public final class Trainer {
                 listener.onStep(new StepReport(done, config.steps(), loss, lr, gradNorm,
                         config.tokensPerStep() / seconds, trainSeconds,
                         recentStepSeconds * (config.steps() - done), stepValLoss, flopsPerStep,
-                        flopsPerStep / seconds / 1e12));
+                        flopsPerStep / seconds / 1e12, recomputeFlopsPerStep, waitSeconds, peakBytes));
                 interrupted = done < config.steps() && control.stopRequested().getAsBoolean();
                 if (checkpoints != null) {
                     TrainingFaults.requireHealthyDevice(done, checkpointDirectory(checkpoints, lastCheckpoint));

@@ -24,12 +24,12 @@ class CheckpointKillTest {
 
     @Test
     void killedSaveLeavesThePreviousCheckpointLoadable() throws Exception {
-        int[] step1;
+        byte[] step1;
         try (Kernels k = CpuKernels.create(1); Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, 1);
              AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
             TinyRun.train(model, opt, 1, 2);
             new CheckpointStore(root, m -> { }).save(model, opt, TinyRun.state(1));
-            step1 = ModelSnapshot.bits(model);
+            step1 = ModelSnapshot.weightsAndState(opt);
         }
         Path tmp = root.resolve("step-00000002.tmp");
         // The stages of a save: the directory made, then each file written (COMMIT: before the rename).
@@ -55,7 +55,7 @@ class CheckpointKillTest {
             try (Kernels k = CpuKernels.create(1); Gpt2 model = Gpt2.create(TinyRun.CONFIG, k, 7);
                  AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
                 found.restore(model, opt);
-                assertThat(ModelSnapshot.bits(model)).isEqualTo(step1);
+                assertThat(ModelSnapshot.weightsAndState(opt)).isEqualTo(step1);
             }
         }
         // Unkilled, the same save completes and becomes the latest.

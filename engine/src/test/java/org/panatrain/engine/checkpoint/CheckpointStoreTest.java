@@ -56,30 +56,30 @@ class CheckpointStoreTest {
     }
 
     /** Saves checkpoints of steps 1 and 2 of one tiny run; returns the bits at step 2. */
-    private int[] saveSteps1And2() {
+    private byte[] saveSteps1And2() {
         try (Gpt2 model = Gpt2.create(TinyRun.CONFIG, kernels, 1); AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
             TinyRun.train(model, opt, 1, 2);
             store().save(model, opt, TinyRun.state(1));
             TinyRun.train(model, opt, 1, 3);
             store().save(model, opt, TinyRun.state(2));
-            return ModelSnapshot.bits(model);
+            return ModelSnapshot.weightsAndState(opt);
         }
     }
 
     /** Restores the latest checkpoint into a fresh model; returns its bits and checks the step count. */
-    private int[] restoreLatest(long expectedStep) {
+    private byte[] restoreLatest(long expectedStep) {
         Checkpoint found = store().latest(TinyRun.runConfig("tiny")).orElseThrow();
         assertThat(found.state()).isEqualTo(TinyRun.state(expectedStep));
         try (Gpt2 model = Gpt2.create(TinyRun.CONFIG, kernels, 99); AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
             found.restore(model, opt);
             assertThat(opt.stepCount()).isEqualTo((int) expectedStep);
-            return ModelSnapshot.bits(model);
+            return ModelSnapshot.weightsAndState(opt);
         }
     }
 
     @Test
     void roundTripIsBitExact() {
-        int[] saved = saveSteps1And2();
+        byte[] saved = saveSteps1And2();
         assertThat(restoreLatest(2)).isEqualTo(saved);
         assertThat(warnings).isEmpty();
         assertThat(root.resolve("step-00000002").resolve(CheckpointStore.COMMIT_FILE)).exists();
@@ -113,9 +113,9 @@ class CheckpointStoreTest {
 
     @Test
     void missingMarkerFallsBackToThePreviousCheckpoint() throws IOException {
-        int[] atStep2 = saveSteps1And2();
+        byte[] atStep2 = saveSteps1And2();
         Files.delete(root.resolve("step-00000002").resolve(CheckpointStore.COMMIT_FILE));
-        int[] restored = restoreLatest(1);
+        byte[] restored = restoreLatest(1);
         assertThat(restored).isNotEqualTo(atStep2);
         assertThat(warnings).singleElement().asString().contains("step-00000002").contains("no COMMIT marker");
     }
@@ -151,10 +151,10 @@ class CheckpointStoreTest {
         Checkpoint found = store().latest(TinyRun.runConfig("tiny")).orElseThrow();
         try (Gpt2 model = Gpt2.create(new Gpt2Config(1, 2, 32, 16, 23), kernels, 4);
              AdamW opt = new AdamW(model, AdamWConfig.defaults())) {
-            int[] before = ModelSnapshot.bits(model);
+            byte[] before = ModelSnapshot.weightsAndState(opt);
             assertThatThrownBy(() -> found.restore(model, opt)).isInstanceOf(BadInputException.class)
                     .hasMessageContaining("n_layer");
-            assertThat(ModelSnapshot.bits(model)).isEqualTo(before);
+            assertThat(ModelSnapshot.weightsAndState(opt)).isEqualTo(before);
             assertThat(opt.stepCount()).isZero();
         }
     }

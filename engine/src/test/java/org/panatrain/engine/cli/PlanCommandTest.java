@@ -78,6 +78,27 @@ class PlanCommandTest {
     }
 
     @Test
+    void theOptimizerStateIsTheChosenOptimizers() {
+        // Adafactor keeps rows + cols floats of a matrix and every element of a vector: wte, wpe,
+        // per layer ln_1/ln_2 (4C), c_attn (C + 3C, bias 3C), attn c_proj (2C, bias C), c_fc (5C,
+        // bias 4C), mlp c_proj (5C, bias C): 29C; ln_f 2C.
+        long adafactor = 4 * ((V + C) + (1024 + C) + L * 29 * C + 2 * C);
+        Map<String, Long> expected = Map.of("adamw", 8 * P, "lion", 4 * P, "adafactor", adafactor);
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            Map<String, Object> json = plan("plan", "--model", "gpt2", "--seq", "256", "--optimizer", e.getKey(), "--json");
+            assertThat(json.get("optimizer")).isEqualTo(e.getKey());
+            assertThat(((Map<?, ?>) json.get("bytes_by_category")).get("OPTIMIZER_STATE")).as(e.getKey())
+                    .isEqualTo(e.getValue());
+            assertThat(bytes(json, "model_state_bytes")).isEqualTo(8 * P + e.getValue());
+        }
+        // AdamW8bit: a byte per element of each moment and an FP32 absmax per block of 256 of each;
+        // every GPT-2 124M tensor has a dimension of C = 3 x 256, so the blocks are exactly P / 256
+        assertThat(P % 256).isZero();
+        Map<String, Object> bits8 = plan("plan", "--model", "gpt2", "--seq", "256", "--optimizer", "adamw8bit", "--json");
+        assertThat(bytes(bits8, "model_state_bytes") - 8 * P).isEqualTo(2 * P + 2 * 4 * (P / 256));
+    }
+
+    @Test
     void lowPrecisionsKeepFp32StateAndAddAWorkingCopyOfTheWeights() {
         Map<String, Object> fp32 = plan("plan", "--model", "gpt2", "--seq", "512", "--json");
         Map<String, Object> tf32 = plan("plan", "--model", "gpt2", "--seq", "512", "--precision", "tf32", "--json");

@@ -1,5 +1,6 @@
 // `train --optimizer` and `--report` through the CLI: the chosen optimizer runs and its state
-// size is printed and in --json; the report is written where asked, or next to --metrics by
+// size (alone and with the weights and gradients) is printed and in --json, the progress line
+// has the loader wait; the report is written where asked, or next to --metrics by
 // default; an unknown optimizer is a usage error.
 package org.panatrain.engine.cli;
 
@@ -31,11 +32,12 @@ class TrainOptimizerReportTest {
         Map<String, Object> result = (Map<String, Object>) Json.parse(o.lastOutLine());
         assertThat(result).containsEntry("optimizer", "lion").containsEntry("optimizer_bytes_per_parameter", 4.0)
                 .containsEntry("report", report.toString());
-        assertThat(o.err()).contains("optimizer: Lion betas 0.9/0.99", "state 4.00 bytes per parameter",
-                "wrote the report to " + report);
+        assertThat(o.err()).contains("optimizer: Lion betas 0.9/0.99",
+                "state 4.00 bytes per parameter (12.00 with the weights and gradients)", "wrote the report to " + report);
+        assertThat(o.errLines()).anyMatch(l -> l.matches("step +1/3 \\| .* \\| wait \\d+\\.\\d ms \\| ETA .*"));
         String html = Files.readString(report);
         assertThat(html).contains("<svg", "Lion betas 0.9/0.99", "MFU: n/a");
-        assertThat(html.split("<polyline", -1)).hasSize(1 + 4); // loss, validation loss, lr, tokens/s
+        assertThat(html.split("<polyline", -1)).hasSize(1 + 5); // loss, validation loss, lr, tokens/s, loader wait
     }
 
     @Test

@@ -1,7 +1,7 @@
 // The prefetching shard loader against batches the test cuts itself from the token arrays it
 // wrote: one shard and several (shard order per epoch from Collections.shuffle with
 // Random(seed + epoch), as the loader documents), rank slices, position save/restore, bad and
-// truncated files, and the wait counters.
+// truncated files, the wait counters, and the host path kept on the CPU backend.
 package org.panatrain.engine.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,6 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.panatrain.engine.io.BadInputException;
 import org.panatrain.engine.io.TokenShard;
+import org.panatrain.kernels.cpu.CpuKernels;
+import org.panatrain.memory.DType;
+import org.panatrain.memory.Tensor;
 
 class ShardLoaderTest {
     private static final int V = 1000;
@@ -243,6 +246,22 @@ class ShardLoaderTest {
             }
             assertThat(loader.batchesServed()).isEqualTo(40);
             assertThat(loader.waitNanos()).isEqualTo(sum);
+        }
+    }
+
+    @Test
+    void onTheCpuBackendTheLoaderKeepsItsBatchesOnTheHost() {
+        List<Path> files = write(1000);
+        List<TokenShard> shards = files.stream().map(f -> TokenShard.open(f, V)).toList();
+        try (CpuKernels cpu = CpuKernels.create(1);
+             ShardLoader loader = ShardLoader.over(shards, B, T, SEED, 0, 1, cpu)) {
+            assertThat(loader.stagesOnDevice()).isFalse();
+            assertThat(read(loader, 3)).isEqualTo(sequential(tokens(0, 1000)).subList(0, 3));
+            Tensor t = Tensor.host(java.lang.foreign.Arena.ofAuto().allocate(4L * BT), DType.INT32, BT);
+            assertThatThrownBy(() -> loader.next(t, t)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("next(int[], int[])");
+        } finally {
+            shards.forEach(TokenShard::close);
         }
     }
 

@@ -1,8 +1,9 @@
 // The HTML report on hand-made step reports: it is well-formed (every tag closed in order, every
 // attribute quoted, only XML's entities: checked by a small parser written here), each polyline
 // has one point per logged value, and the points are the metrics scaled here into the plot area
-// that SvgChart documents; nothing refers to the network except the SVG namespace; MFU is n/a
-// without a peak rate and a curve with one.
+// that SvgChart documents; nothing refers to the network except the SVG namespace; the loader
+// wait is a curve in milliseconds; MFU and HFU are n/a without a peak rate and curves with one,
+// HFU counting the recompute FLOPs (a quarter of the model's here).
 package org.panatrain.engine.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,14 +48,16 @@ class HtmlReportTest {
         assertThat(html.replace("http://www.w3.org/2000/svg", "")).doesNotContain("http");
         assertThat(html).doesNotContain("<script").doesNotContain("<link").doesNotContain("@import");
         assertThat(html).contains("<td>L=2 &lt;tiny&gt; &amp; &quot;quoted&quot;</td>", "<td>1.2345</td>",
-                "MFU: n/a");
+                "MFU: n/a", "HFU: n/a");
 
         List<String[]> lines = polylines(html);
-        assertThat(lines).extracting(l -> l[0]).containsExactly("train", "validation", "lr", "tokens/s");
+        assertThat(lines).extracting(l -> l[0]).containsExactly("train", "validation", "lr", "tokens/s",
+                "loader wait (ms)");
         double[] x = new double[STEPS];
         double[] loss = new double[STEPS];
         double[] lr = new double[STEPS];
         double[] tps = new double[STEPS];
+        double[] waitMs = new double[STEPS];
         List<double[]> val = new ArrayList<>(); // (step, val_loss)
         for (int i = 0; i < STEPS; i++) {
             StepReport r = steps.get(i);
@@ -62,6 +65,7 @@ class HtmlReportTest {
             loss[i] = r.loss();
             lr[i] = r.lr();
             tps[i] = r.tokensPerSecond();
+            waitMs[i] = 1e3 * r.loaderWaitSeconds();
             if (!Double.isNaN(r.valLoss())) {
                 val.add(new double[] {r.step(), r.valLoss()});
             }
@@ -74,27 +78,36 @@ class HtmlReportTest {
                 val.stream().mapToDouble(v -> v[1]).toArray(), 1, STEPS, lossMin, lossMax);
         checkPoints(lines.get(2)[1], x, lr, 1, STEPS, min(lr), max(lr));
         checkPoints(lines.get(3)[1], x, tps, 1, STEPS, min(tps), max(tps));
+        checkPoints(lines.get(4)[1], x, waitMs, 1, STEPS, min(waitMs), max(waitMs));
     }
 
     @Test
-    void withAPeakRateMfuIsACurveOfTflopsOverThePeak() {
+    void withAPeakRateMfuAndHfuAreCurvesOfTflopsOverThePeak() {
         List<StepReport> steps = steps();
         double peak = 2.0;
         String html = HtmlReport.html("t", new LinkedHashMap<>(), new LinkedHashMap<>(), steps, peak);
         checkWellFormed(html);
         assertThat(html).doesNotContain("n/a");
-        String[] mfu = polylines(html).getLast();
+        List<String[]> lines = polylines(html);
+        String[] mfu = lines.get(lines.size() - 2);
+        String[] hfu = lines.getLast();
         assertThat(mfu[0]).isEqualTo("MFU");
+        assertThat(hfu[0]).isEqualTo("HFU");
         double[] x = new double[STEPS];
         double[] y = new double[STEPS];
+        double[] h = new double[STEPS];
         for (int i = 0; i < STEPS; i++) {
             x[i] = i + 1;
             y[i] = steps.get(i).tflops() / peak;
+            h[i] = 1.25 * y[i]; // 250,000 recompute FLOPs on 1,000,000 model FLOPs
         }
-        checkPoints(mfu[1], x, y, 1, STEPS, min(y), max(y));
+        // one chart: both curves share the y range
+        checkPoints(mfu[1], x, y, 1, STEPS, min(y), max(h));
+        checkPoints(hfu[1], x, h, 1, STEPS, min(y), max(h));
     }
 
-    // loss falls from ~5.5, lr warms up then decays, throughput rises as the JIT warms up
+    // loss falls from ~5.5, lr warms up then decays, throughput rises as the JIT warms up, the
+    // loader wait grows slowly with a spike every 7th step
     private static List<StepReport> steps() {
         List<StepReport> steps = new ArrayList<>();
         for (int s = 1; s <= STEPS; s++) {
@@ -102,8 +115,9 @@ class HtmlReportTest {
             float lr = s <= 5 ? 1e-3f * s / 5 : (float) (1e-3 * (0.55 + 0.45 * Math.cos(Math.PI * (s - 5) / 45)));
             double tps = 30_000 + 10_000 * (1 - Math.exp(-s / 5.0));
             double val = s % EVAL_EVERY == 0 ? loss + 0.1 : Double.NaN;
+            double wait = s % 7 == 0 ? 2e-3 : 1e-5 * s;
             steps.add(new StepReport(s, STEPS, loss, lr, 1f, tps, s * 0.01, (STEPS - s) * 0.01, val, 1_000_000L,
-                    tps * 1e-7));
+                    tps * 1e-7, 250_000L, wait, 1L << 30));
         }
         return steps;
     }

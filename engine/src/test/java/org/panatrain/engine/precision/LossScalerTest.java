@@ -6,6 +6,7 @@ package org.panatrain.engine.precision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -13,7 +14,6 @@ import org.panatrain.engine.model.CpuBackend;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Gpt2Step;
-import org.panatrain.engine.model.Parameter;
 import org.panatrain.engine.optim.AdamW;
 import org.panatrain.engine.optim.AdamWConfig;
 import org.panatrain.memory.Tensor;
@@ -99,14 +99,14 @@ class LossScalerTest {
              GradientUnscaler unscaler = new GradientUnscaler(CPU.kernels())) {
             LossScaler scaler = new LossScaler(LossScaler.Config.defaults());
             assertThat(trainStep(model, opt, step, scaler, unscaler, false)).isTrue();   // m, v now non-zero
-            int[] before = optimizerBits(model);
+            int[] before = optimizerBits(model, opt);
             assertThat(trainStep(model, opt, step, scaler, unscaler, true)).isFalse();
-            assertThat(optimizerBits(model)).isEqualTo(before);
+            assertThat(optimizerBits(model, opt)).isEqualTo(before);
             assertThat(scaler.scale()).isEqualTo(32768f);
             assertThat(scaler.state()).isEqualTo(new LossScaler.State(32768f, 0, 1, 1));
             assertThat(opt.stepCount()).isEqualTo(1);
             assertThat(trainStep(model, opt, step, scaler, unscaler, false)).isTrue();   // and training goes on
-            assertThat(optimizerBits(model)).isNotEqualTo(before);
+            assertThat(optimizerBits(model, opt)).isNotEqualTo(before);
         }
     }
 
@@ -147,20 +147,18 @@ class LossScalerTest {
         return scaler.update(finite);
     }
 
-    /** The bits of every parameter, first moment and second moment, in table order. */
-    private static int[] optimizerBits(Gpt2 model) {
-        int total = 0;
-        for (Parameter p : model.parameters()) {
-            total += 3 * Math.toIntExact(p.value().numel());
-        }
+    /** The bits of every parameter in table order, then of the optimizer's moments. */
+    private static int[] optimizerBits(Gpt2 model, AdamW opt) {
+        int total = 3 * Math.toIntExact(model.parameterCount());
         int[] out = new int[total];
         int at = 0;
-        for (Parameter p : model.parameters()) {
-            for (Tensor t : List.of(p.value(), p.m(), p.v())) {
-                int[] b = bits(t.toFloatArray());
-                System.arraycopy(b, 0, out, at, b.length);
-                at += b.length;
-            }
+        List<Tensor> tensors = new ArrayList<>();
+        model.parameters().forEach(p -> tensors.add(p.value()));
+        tensors.addAll(opt.stateTensors().values());
+        for (Tensor t : tensors) {
+            int[] b = bits(t.toFloatArray());
+            System.arraycopy(b, 0, out, at, b.length);
+            at += b.length;
         }
         return out;
     }
