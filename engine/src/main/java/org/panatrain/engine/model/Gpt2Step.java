@@ -1,6 +1,8 @@
 // A GPT-2 training step for micro-batches of B x T tokens: runs the Gpt2TrainingGraph on an
 // Executor whose arena, laid out by the memory planner, is allocated here once, with the
-// recompute segments the chosen per-layer policies insert.
+// recompute segments the chosen per-layer policies insert. With dropout, the graph has dropout
+// sites; a training micro-step sets their probability and its seed, evaluation and sampling set
+// the probability to 0 (an exact copy at every site).
 package org.panatrain.engine.model;
 
 import java.lang.foreign.Arena;
@@ -15,6 +17,7 @@ import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.graph.TensorSpec;
 import org.panatrain.kernels.Kernels;
+import org.panatrain.kernels.Philox;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -43,6 +46,9 @@ public final class Gpt2Step implements AutoCloseable {
     private final Scheduler.Schedule schedule;
     private final int lossOp;          // index of the CrossEntropy op; the forward is [0, lossOp)
     private final int scaleSlot;       // runtime scalar: d(loss)/d(each token's loss)
+    private final float dropout;       // the training dropout probability; 0: the graph has no dropout
+    private final int dropoutSlot;     // runtime scalar: the dropout probability of a run
+    private final int seedSlot;        // runtime seed: the dropout seed of a micro-step
     private final Tensor tokens;       // (B,T) INT32 on the backend
     private final Tensor targets;      // (B,T) INT32 on the backend
     private final Tensor losses;       // (B,T) FP32 on the backend
@@ -52,8 +58,10 @@ public final class Gpt2Step implements AutoCloseable {
     private final Tensor hostTargets;  // (B,T)
     private final Tensor hostLosses;   // (B,T)
 
-    Gpt2Step(Gpt2 model, int B, int T, List<RecomputePolicy> policies) {
-        Gpt2TrainingGraph plain = Gpt2TrainingGraph.build(model.config(), B, T);
+    Gpt2Step(Gpt2 model, int B, int T, List<RecomputePolicy> policies, float dropout) {
+        Philox.threshold(dropout);   // 0 <= dropout < 1
+        Gpt2TrainingGraph plain = Gpt2TrainingGraph.build(model.config(), B, T, dropout > 0);
+        this.dropout = dropout;
         this.schedule = plain.schedule(policies);
         Gpt2TrainingGraph training = plain.scheduled(schedule);
         this.model = model;
@@ -69,6 +77,8 @@ public final class Gpt2Step implements AutoCloseable {
             external.put(training.gradients().get(s), p.grad());
         }
         this.scaleSlot = training.scaleSlot();
+        this.dropoutSlot = training.dropoutSlot();
+        this.seedSlot = training.seedSlot();
         this.lossOp = training.lossOp();
         this.executor = new Executor(graph, kernels, external, training.arenaPlan().layout());
         this.tokens = executor.tensor(training.tokens());
@@ -82,11 +92,22 @@ public final class Gpt2Step implements AutoCloseable {
 
     /**
      * Forward and backward of one micro-batch: returns the mean loss over its B*T tokens and adds
-     * d(lossWeight * meanLoss)/d(param) to every parameter gradient.
+     * d(lossWeight * meanLoss)/d(param) to every parameter gradient. With dropout, every call
+     * draws the same masks (seed 0): a trainer gives each micro-step its own seed with
+     * {@link #forwardBackward(int[], int[], float, long)}.
      */
     public float forwardBackward(int[] inputs, int[] targetTokens, float lossWeight) {
+        return forwardBackward(inputs, targetTokens, lossWeight, 0L);
+    }
+
+    /**
+     * {@link #forwardBackward(int[], int[], float)} whose dropout masks derive from
+     * {@code dropoutSeed} (each site mixes in its own id); the same seed gives the same masks.
+     */
+    public float forwardBackward(int[] inputs, int[] targetTokens, float lossWeight, long dropoutSeed) {
         upload(tokens, hostTokens, inputs, "inputs");
         upload(targets, hostTargets, targetTokens, "targets");
+        setDropout(dropout, dropoutSeed);
         executor.setScalar(scaleSlot, lossWeight / (B * T));
         executor.run(0, graph.ops().size());
         return meanLoss();
@@ -97,6 +118,7 @@ public final class Gpt2Step implements AutoCloseable {
         upload(tokens, hostTokens, inputs, "inputs");
         upload(targets, hostTargets, targetTokens, "targets");
         executor.setScalar(scaleSlot, 0f);
+        setDropout(0f, 0L);
         executor.run(0, lossOp + 1);
         return meanLoss();
     }
@@ -136,8 +158,21 @@ public final class Gpt2Step implements AutoCloseable {
         return model;
     }
 
+    /** The dropout probability of the training step, or 0 when it has none. */
+    public float dropout() {
+        return dropout;
+    }
+
+    private void setDropout(float p, long seed) {
+        if (dropoutSlot >= 0) {
+            executor.setScalar(dropoutSlot, p);
+            executor.setSeed(seedSlot, seed);
+        }
+    }
+
     private void forwardToLogits(int[] inputs) {
         upload(tokens, hostTokens, inputs, "inputs");
+        setDropout(0f, 0L);
         executor.run(0, lossOp);
     }
 
