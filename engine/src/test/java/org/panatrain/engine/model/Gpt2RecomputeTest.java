@@ -1,5 +1,6 @@
 // Recompute schedules of the GPT-2 training graph: under every policy (and a mix) a step gives
-// the same losses and gradients, bit for bit, as the graph without recompute; more recompute
+// the same losses and gradients, bit for bit, as the graph without recompute (with dropout too:
+// a rerun draws the forward's masks); more recompute
 // means a smaller planned arena and more recompute FLOPs, counted from the shapes here; the
 // activations a layer keeps match the analytic count.
 package org.panatrain.engine.model;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.panatrain.engine.graph.Category;
 import org.panatrain.engine.graph.Lifetime;
 import org.panatrain.engine.graph.Op;
@@ -26,9 +29,10 @@ class Gpt2RecomputeTest {
     static final int B = 2;
     static final int T = 32;
 
-    @Test
-    void everyPolicyComputesExactlyTheGradientsOfNone() {
-        Gpt2TrainingGraph g = Gpt2TrainingGraph.build(CFG, B, T);
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void everyPolicyComputesExactlyTheGradientsOfNone(boolean dropout) {
+        Gpt2TrainingGraph g = Gpt2TrainingGraph.build(CFG, B, T, dropout);
         List<List<RecomputePolicy>> policies = List.of(
                 Scheduler.uniform(RecomputePolicy.SELECTIVE, 3),
                 Scheduler.uniform(RecomputePolicy.FULL, 3),
