@@ -1,19 +1,32 @@
 // Dropout on the CPU: the elementwise op (out (+)= inp * keep / (1-p)) and the row masking the
 // attention kernels apply to probabilities and their gradients. The mask of element i is
-// Philox.keep(seed, i, threshold), drawn one Philox block per four consecutive elements; the
-// Philox rounds dominate, so the loops are scalar (the Vector API would pay only with a
-// vectorized Philox). One instance per backend is the parallel body of the elementwise op, its
-// fields set per call, so a call allocates nothing. Leaves out validation (CpuKernels does it).
+// Philox.keep(seed, i, threshold), one Philox block per four consecutive elements; the blocks are
+// drawn a vector of counters at a time (Philox's 32x32-bit products in 64-bit lanes), into a
+// per-thread array of keep scales (1/(1-p) or 0) that the elementwise loops then apply. A
+// dropped element is +0 whatever its input (a select, as the CUDA kernel), so both backends give
+// the same bits. One instance per backend is the parallel body of the elementwise op, its fields
+// set per call, so a call allocates nothing. Leaves out validation (CpuKernels does it).
 package org.panatrain.kernels.cpu;
 
 import static org.panatrain.kernels.cpu.Vec.F;
+import static org.panatrain.kernels.cpu.Vec.L;
+import static org.panatrain.kernels.cpu.Vec.S;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.panatrain.kernels.Philox;
 
 /** Dropout masks over flat FP32 element indices. */
 final class CpuDropout implements Parallel.RangeBody {
-    private static final ThreadLocal<int[]> WORDS = ThreadLocal.withInitial(() -> new int[4]);
+    private static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
+    /** Philox blocks (counters) drawn at once. */
+    private static final int LL = LS.length();
+    private static final LongVector IOTA = LongVector.zero(LS).addIndex(1);
+    private static final long LOW32 = 0xFFFF_FFFFL;
+    private static final ThreadLocal<long[]> WORDS = ThreadLocal.withInitial(() -> new long[4 * LL]);
 
     private MemorySegment out;
     private MemorySegment inp;
@@ -44,34 +57,81 @@ final class CpuDropout implements Parallel.RangeBody {
     /** Blocks [b0, b1). */
     @Override
     public void run(int b0, int b1) {
-        long end = Math.min(n, (long) b1 * CpuPointwise.BLOCK);
-        int[] words = WORDS.get();
-        long counter = -1;
-        for (long i = (long) b0 * CpuPointwise.BLOCK; i < end; i++) {
-            if (i >>> 2 != counter) {
-                counter = i >>> 2;
-                draw(seed, counter, words);
+        for (int b = b0; b < b1; b++) {
+            long start = (long) b * CpuPointwise.BLOCK;
+            int len = (int) Math.min(CpuPointwise.BLOCK, n - start);
+            float[] keep = keepScales(len, start, seed, threshold, scale);
+            int j = 0;
+            for (; j < Vec.bound(len); j += L) {
+                FloatVector k = FloatVector.fromArray(S, keep, j);
+                FloatVector v = Vec.load(inp, start + j).mul(k).blend(0f, k.eq(0f));
+                Vec.store(accumulate ? Vec.load(out, start + j).add(v) : v, out, start + j);
             }
-            float v = Integer.toUnsignedLong(words[(int) (i & 3)]) >= threshold ? inp.getAtIndex(F, i) * scale : 0f;
-            out.setAtIndex(F, i, accumulate ? out.getAtIndex(F, i) + v : v);
+            for (; j < len; j++) {
+                float v = keep[j] != 0f ? inp.getAtIndex(F, start + j) * keep[j] : 0f;
+                out.setAtIndex(F, start + j, accumulate ? out.getAtIndex(F, start + j) + v : v);
+            }
         }
     }
 
-    /** x[at + j] *= keep(index0 + j) * scale for j < len (dropped entries become 0). */
+    /** x[at + j] = keep(index0 + j) ? x[at + j] * scale : 0, for j < len. */
     static void maskRow(float[] x, int at, int len, long index0, long seed, long threshold, float scale) {
-        int[] words = WORDS.get();
-        long counter = -1;
-        for (int j = 0; j < len; j++) {
-            long i = index0 + j;
-            if (i >>> 2 != counter) {
-                counter = i >>> 2;
-                draw(seed, counter, words);
-            }
-            x[at + j] = Integer.toUnsignedLong(words[(int) (i & 3)]) >= threshold ? x[at + j] * scale : 0f;
+        float[] keep = keepScales(len, index0, seed, threshold, scale);
+        int j = 0;
+        for (; j < Vec.bound(len); j += L) {
+            FloatVector k = FloatVector.fromArray(S, keep, j);
+            FloatVector.fromArray(S, x, at + j).mul(k).blend(0f, k.eq(0f)).intoArray(x, at + j);
+        }
+        for (; j < len; j++) {
+            x[at + j] = keep[j] != 0f ? x[at + j] * keep[j] : 0f;
         }
     }
 
-    private static void draw(long seed, long counter, int[] words) {
-        Philox.block((int) counter, (int) (counter >>> 32), 0, 0, (int) seed, (int) (seed >>> 32), words);
+    /**
+     * This thread's DROPOUT_MASK scratch with entry j (j < len) = scale when element index0 + j is
+     * kept ({@link Philox#keep}), else 0; valid until the thread's next call.
+     */
+    static float[] keepScales(int len, long index0, long seed, long threshold, float scale) {
+        float[] keep = ThreadScratch.floats(ThreadScratch.DROPOUT_MASK, len);
+        long[] words = WORDS.get();   // (4, LL): word w of counter first + j at w*LL + j
+        long end = index0 + len;
+        for (long first = index0 >>> 2; 4 * first < end; first += LL) {
+            draw(seed, first, words);
+            for (int j = 0; j < LL; j++) {
+                for (int w = 0; w < 4; w++) {
+                    long i = 4 * (first + j) + w;
+                    if (i >= index0 && i < end) {
+                        keep[(int) (i - index0)] = words[w * LL + j] >= threshold ? scale : 0f;
+                    }
+                }
+            }
+        }
+        return keep;
+    }
+
+    /**
+     * Philox4x32-10 blocks of counters first .. first+LL-1 (upper counter words 0) under key seed,
+     * each 32-bit word in the low half of a 64-bit lane, so a 32x32-bit product fits a lane.
+     */
+    private static void draw(long seed, long first, long[] words) {
+        LongVector c = IOTA.add(first);
+        LongVector x0 = c.and(LOW32), x1 = c.lanewise(VectorOperators.LSHR, 32);
+        LongVector x2 = LongVector.zero(LS), x3 = x2;
+        long k0 = seed & LOW32, k1 = seed >>> 32;
+        for (int round = 0; round < 10; round++) {
+            LongVector p0 = x0.mul(0xD2511F53L), p1 = x2.mul(0xCD9E8D57L);
+            LongVector n0 = p1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, x1.lanewise(VectorOperators.XOR, k0));
+            LongVector n2 = p0.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, x3.lanewise(VectorOperators.XOR, k1));
+            x1 = p1.and(LOW32);
+            x3 = p0.and(LOW32);
+            x0 = n0;
+            x2 = n2;
+            k0 = (k0 + 0x9E3779B9L) & LOW32;
+            k1 = (k1 + 0xBB67AE85L) & LOW32;
+        }
+        x0.intoArray(words, 0);
+        x1.intoArray(words, LL);
+        x2.intoArray(words, 2 * LL);
+        x3.intoArray(words, 3 * LL);
     }
 }

@@ -13,7 +13,6 @@ import static org.panatrain.kernels.cpu.Vec.L;
 import static org.panatrain.kernels.cpu.Vec.S;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /** out (4, width) = scale * x (4, n) @ m (n, width); acc += w^T x for four rows of w. */
@@ -105,10 +104,8 @@ final class RowTile {
     static void accumulateOuterDropped(MemorySegment w, long wRow0, int T, int rows, float[] x, int HSp, int from, int to,
                                        float[] acc, int accFirst, long seed, long threshold, float scale) {
         float[] wb = broadcastColumns(w, wRow0, T, rows, from, to);  // (to-from, 4, L)
-        float[] keep = ThreadScratch.floats(ThreadScratch.DROPOUT_ROW, Math.max(0, to - from));
         for (int r = 0; r < rows; r++) {
-            Arrays.fill(keep, 0, to - from, 1f);
-            CpuDropout.maskRow(keep, 0, to - from, wRow0 + (long) r * T + from, seed, threshold, scale);
+            float[] keep = CpuDropout.keepScales(to - from, wRow0 + (long) r * T + from, seed, threshold, scale);
             for (int t2 = from, at = r * L; t2 < to; t2++, at += ROWS * L) {
                 FloatVector.fromArray(S, wb, at).mul(keep[t2 - from]).intoArray(wb, at);
             }
