@@ -1,9 +1,10 @@
 // `train --dropout` through the CLI: the run prints its dropout at the start, reports it in
 // --json and in the HTML report's configuration; a probability outside [0, 1) is a usage error
-// (exit 2, one line naming the option); `help train` lists the option.
+// (exit 2, one line naming the option); it runs under emulated bf16; `help train` lists the option.
 package org.panatrain.engine.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +31,20 @@ class TrainDropoutCliTest {
         assertThat(o.status()).as(o.err()).isZero();
         assertThat(o.err()).contains("dropout: 0.1 on the embedding, attention probabilities and residual branches");
         Map<String, Object> result = (Map<String, Object>) Json.parse(o.lastOutLine());
-        assertThat(((Number) result.get("dropout")).doubleValue()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-7));
+        assertThat(((Number) result.get("dropout")).doubleValue()).isCloseTo(0.1, offset(1e-7));
         assertThat(Files.readString(report)).contains("dropout", "0.1 on the embedding");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void dropoutRunsUnderEmulatedBf16() throws Exception {
+        Path config = dir.resolve("tiny.json");
+        Files.writeString(config, TINY);
+        MainTest.Outcome o = MainTest.run("train", "--config", config.toString(), "--steps", "2", "--batch", "2",
+                "--seq", "8", "--device", "cpu", "--threads", "1", "--dropout", "0.2", "--precision", "bf16", "--json");
+        assertThat(o.status()).as(o.err()).isZero();
+        Map<String, Object> result = (Map<String, Object>) Json.parse(o.lastOutLine());
+        assertThat(((Number) result.get("loss")).doubleValue()).isFinite().isPositive();
     }
 
     @Test
