@@ -59,7 +59,7 @@ final class PlanCommand implements Command {
         }
         PrecisionPolicy precision = PrecisionPolicy.of(Precision.parse(o.text(PRECISION.name(), "fp32")));
         RecomputeChoice.Request recompute = RecomputeChoice.of(o);
-        Gpt2MemoryPlan plan = recompute.plan(cfg, precision, B, T, false);
+        Gpt2MemoryPlan plan = recompute.plan(cfg, precision, B, T);
         Integer maxB = recompute.hasBudget() ? maxMicroBatch(cfg, precision, T, recompute) : null;
         boolean asJson = o.flag(TrainCommand.JSON.name());
         report(asJson ? err : out, plan, recompute.policy(), maxB);

@@ -36,10 +36,10 @@ final class RecomputeChoice {
             return policy.equals(AUTO);
         }
 
-        /** The plan of a B x T micro-batch under this recompute and budget, with dropout sites when {@code dropout}. */
-        Gpt2MemoryPlan plan(Gpt2Config cfg, PrecisionPolicy precision, int B, int T, boolean dropout) {
-            return auto() ? Gpt2MemoryPlan.auto(cfg, precision, B, T, budget, dropout)
-                    : Gpt2MemoryPlan.uniform(cfg, precision, B, T, RecomputePolicy.parse(policy), budget, dropout);
+        /** The plan of a B x T micro-batch under this recompute and budget. */
+        Gpt2MemoryPlan plan(Gpt2Config cfg, PrecisionPolicy precision, int B, int T) {
+            return auto() ? Gpt2MemoryPlan.auto(cfg, precision, B, T, budget)
+                    : Gpt2MemoryPlan.uniform(cfg, precision, B, T, RecomputePolicy.parse(policy), budget);
         }
     }
 

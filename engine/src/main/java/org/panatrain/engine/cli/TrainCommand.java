@@ -131,7 +131,7 @@ final class TrainCommand implements Command {
             if (requested.seq() > cfg.nPositions()) {
                 throw new UsageException("--seq " + requested.seq() + " is longer than the model's n_positions " + cfg.nPositions());
             }
-            Gpt2MemoryPlan plan = recompute.plan(cfg, policy, requested.microBatch(), requested.seq(), requested.dropout() > 0);
+            Gpt2MemoryPlan plan = recompute.plan(cfg, policy, requested.microBatch(), requested.seq());
             if (!plan.fits()) {
                 throw new UsageException("--memory-budget: " + plan.advice());
             }
@@ -279,8 +279,8 @@ final class TrainCommand implements Command {
         err.printf("optimizer: %s; lr %.2e -> %.2e (cosine, %d warmup steps), clip %s; state %.2f bytes per parameter%n",
                 optimizer.description(), c.lr(), c.minLr(), c.warmup(), c.clip() > 0 ? c.clip() : "off",
                 optimizer.stateBytesPerParameter());
-        err.println("dropout: " + dropoutDescription(c));
         err.println(data.description());
+        err.println("dropout: " + dropoutDescription(c));
     }
 
     /** "off", or the probability and the sites. */

@@ -45,16 +45,10 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
         policies = List.copyOf(policies);
     }
 
-    /** The plan with the given per-layer policies, without dropout. */
+    /** The plan with the given per-layer policies. */
     public static Gpt2MemoryPlan of(Gpt2Config cfg, PrecisionPolicy precision, int B, int T,
                                     List<RecomputePolicy> policies, long budgetBytes) {
-        return of(cfg, precision, B, T, policies, budgetBytes, false);
-    }
-
-    /** The plan with the given per-layer policies, of the graph with dropout sites when {@code dropout}. */
-    public static Gpt2MemoryPlan of(Gpt2Config cfg, PrecisionPolicy precision, int B, int T,
-                                    List<RecomputePolicy> policies, long budgetBytes, boolean dropout) {
-        Gpt2TrainingGraph g = Gpt2TrainingGraph.build(cfg, B, T, dropout).stored(precision);
+        Gpt2TrainingGraph g = Gpt2TrainingGraph.build(cfg, B, T).stored(precision);
         Scheduler.Schedule schedule = g.schedule(policies);
         long state = modelStateBytesByCategory(cfg, precision).values().stream().mapToLong(Long::longValue).sum();
         return new Gpt2MemoryPlan(cfg, precision, B, T, policies, g.scheduled(schedule).arenaPlan(), schedule, state,
@@ -64,13 +58,7 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
     /** The plan with one policy for every layer. */
     public static Gpt2MemoryPlan uniform(Gpt2Config cfg, PrecisionPolicy precision, int B, int T, RecomputePolicy policy,
                                          long budgetBytes) {
-        return uniform(cfg, precision, B, T, policy, budgetBytes, false);
-    }
-
-    /** {@link #uniform(Gpt2Config, PrecisionPolicy, int, int, RecomputePolicy, long)}, with dropout sites when {@code dropout}. */
-    public static Gpt2MemoryPlan uniform(Gpt2Config cfg, PrecisionPolicy precision, int B, int T, RecomputePolicy policy,
-                                         long budgetBytes, boolean dropout) {
-        return of(cfg, precision, B, T, Scheduler.uniform(policy, cfg.nLayer()), budgetBytes, dropout);
+        return of(cfg, precision, B, T, Scheduler.uniform(policy, cfg.nLayer()), budgetBytes);
     }
 
     /**
@@ -95,16 +83,10 @@ public record Gpt2MemoryPlan(Gpt2Config config, PrecisionPolicy precision, int B
      * fits, the one with the most recompute (all layers full), which says by how much it misses.
      */
     public static Gpt2MemoryPlan auto(Gpt2Config cfg, PrecisionPolicy precision, int B, int T, long budgetBytes) {
-        return auto(cfg, precision, B, T, budgetBytes, false);
-    }
-
-    /** {@link #auto(Gpt2Config, PrecisionPolicy, int, int, long)}, with dropout sites when {@code dropout}. */
-    public static Gpt2MemoryPlan auto(Gpt2Config cfg, PrecisionPolicy precision, int B, int T, long budgetBytes,
-                                      boolean dropout) {
         List<List<RecomputePolicy>> candidates = candidates(cfg.nLayer());
         Gpt2MemoryPlan plan = null;
         for (List<RecomputePolicy> c : candidates) {
-            plan = of(cfg, precision, B, T, c, budgetBytes, dropout);
+            plan = of(cfg, precision, B, T, c, budgetBytes);
             if (plan.fits()) {
                 return plan;
             }

@@ -1,8 +1,9 @@
 // A GPT-2 training step for micro-batches of B x T tokens: runs the Gpt2TrainingGraph on an
 // Executor whose arena, laid out by the memory planner, is allocated here once, with the
 // recompute segments the chosen per-layer policies insert. With dropout, the graph has dropout
-// sites; a training micro-step sets their probability and its seed, evaluation and sampling set
-// the probability to 0 (an exact copy at every site).
+// sites: training micro-steps run them at the step's probability, micro-step m after
+// dropoutSeed(s) with the masks of seed SplitMix64(s, m); evaluation and sampling run them at
+// probability 0 (an exact copy).
 package org.panatrain.engine.model;
 
 import java.lang.foreign.Arena;
@@ -18,6 +19,7 @@ import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.graph.TensorSpec;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.Philox;
+import org.panatrain.kernels.SplitMix64;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -49,6 +51,8 @@ public final class Gpt2Step implements AutoCloseable {
     private final float dropout;       // the training dropout probability; 0: the graph has no dropout
     private final int dropoutSlot;     // runtime scalar: the dropout probability of a run
     private final int seedSlot;        // runtime seed: the dropout seed of a micro-step
+    private long dropoutSeed;          // the seed of the current training step
+    private int microStep;             // training micro-steps run since dropoutSeed was set
     private final Tensor tokens;       // (B,T) INT32 on the backend
     private final Tensor targets;      // (B,T) INT32 on the backend
     private final Tensor losses;       // (B,T) FP32 on the backend
@@ -88,28 +92,38 @@ public final class Gpt2Step implements AutoCloseable {
         this.hostTokens = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.INT32, B, T);
         this.hostTargets = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.INT32, B, T);
         this.hostLosses = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.FP32, B, T);
+        setDropoutProbability(dropout);
+        dropoutSeed(0L);
+    }
+
+    /**
+     * Seeds the dropout masks of the training micro-steps that follow: the m-th of them (from 0)
+     * draws the masks of SplitMix64 output m of {@code seed} (each site mixes in its own id), so
+     * the same seed gives the same masks. Nothing to do without dropout.
+     */
+    public void dropoutSeed(long seed) {
+        dropoutSeed = seed;
+        microStep = 0;
+        if (seedSlot >= 0) {
+            executor.setSeed(seedSlot, SplitMix64.output(seed, 0));
+        }
+    }
+
+    /** The dropout probability of the training micro-steps; 0 when the graph has no dropout. */
+    public float dropout() {
+        return dropout;
     }
 
     /**
      * Forward and backward of one micro-batch: returns the mean loss over its B*T tokens and adds
-     * d(lossWeight * meanLoss)/d(param) to every parameter gradient. With dropout, every call
-     * draws the same masks (seed 0): a trainer gives each micro-step its own seed with
-     * {@link #forwardBackward(int[], int[], float, long)}.
+     * d(lossWeight * meanLoss)/d(param) to every parameter gradient.
      */
     public float forwardBackward(int[] inputs, int[] targetTokens, float lossWeight) {
-        return forwardBackward(inputs, targetTokens, lossWeight, 0L);
-    }
-
-    /**
-     * {@link #forwardBackward(int[], int[], float)} whose dropout masks derive from
-     * {@code dropoutSeed} (each site mixes in its own id); the same seed gives the same masks.
-     */
-    public float forwardBackward(int[] inputs, int[] targetTokens, float lossWeight, long dropoutSeed) {
         upload(tokens, hostTokens, inputs, "inputs");
         upload(targets, hostTargets, targetTokens, "targets");
-        setDropout(dropout, dropoutSeed);
         executor.setScalar(scaleSlot, lossWeight / (B * T));
         executor.run(0, graph.ops().size());
+        nextMicroStep();
         return meanLoss();
     }
 
@@ -118,8 +132,7 @@ public final class Gpt2Step implements AutoCloseable {
         upload(tokens, hostTokens, inputs, "inputs");
         upload(targets, hostTargets, targetTokens, "targets");
         executor.setScalar(scaleSlot, 0f);
-        setDropout(0f, 0L);
-        executor.run(0, lossOp + 1);
+        runWithoutDropout(lossOp + 1);
         return meanLoss();
     }
 
@@ -158,22 +171,33 @@ public final class Gpt2Step implements AutoCloseable {
         return model;
     }
 
-    /** The dropout probability of the training step, or 0 when it has none. */
-    public float dropout() {
-        return dropout;
+    private void forwardToLogits(int[] inputs) {
+        upload(tokens, hostTokens, inputs, "inputs");
+        runWithoutDropout(lossOp);
     }
 
-    private void setDropout(float p, long seed) {
-        if (dropoutSlot >= 0) {
-            executor.setScalar(dropoutSlot, p);
-            executor.setSeed(seedSlot, seed);
+    /** Ops [0, to) with the dropout probability 0 (evaluation), then the training probability again. */
+    private void runWithoutDropout(int to) {
+        setDropoutProbability(0f);
+        try {
+            executor.run(0, to);
+        } finally {
+            setDropoutProbability(dropout);
         }
     }
 
-    private void forwardToLogits(int[] inputs) {
-        upload(tokens, hostTokens, inputs, "inputs");
-        setDropout(0f, 0L);
-        executor.run(0, lossOp);
+    private void setDropoutProbability(float p) {
+        if (dropoutSlot >= 0) {
+            executor.setScalar(dropoutSlot, p);
+        }
+    }
+
+    /** The next training micro-step draws the masks of the next SplitMix64 output of the step's seed. */
+    private void nextMicroStep() {
+        microStep++;
+        if (seedSlot >= 0) {
+            executor.setSeed(seedSlot, SplitMix64.output(dropoutSeed, microStep));
+        }
     }
 
     private float meanLoss() {

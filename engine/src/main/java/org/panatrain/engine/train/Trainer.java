@@ -11,9 +11,9 @@
 // Faults (TrainingFaults): a non-finite loss ends the run with the step and the last good
 // checkpoint; a sticky CUDA error ends it without a checkpoint; a stop request (SIGINT) ends it
 // after the step, with a checkpoint, as an interrupted run.
-// Dropout (config.dropout() > 0): micro-step m of step s draws its masks from the seed
-// SplitMix64(SplitMix64(key, s), m), key = SplitMix64(seed, DROPOUT_STREAM): a pure function of
-// the step, so a resumed run draws the masks of an uninterrupted one. Checkpoints record the key
+// Dropout (config.dropout() > 0): step s seeds its micro-steps' masks with SplitMix64(key, s),
+// key = SplitMix64(seed, DROPOUT_STREAM) (Gpt2Step.dropoutSeed): a pure function of the step, so a
+// resumed run draws the masks of an uninterrupted one. Checkpoints record the key
 // as the RNG state and a resume continues with the recorded key; evaluation runs without dropout.
 package org.panatrain.engine.train;
 
@@ -72,9 +72,9 @@ public final class Trainer {
         return SplitMix64.output(seed, DROPOUT_STREAM);
     }
 
-    /** The dropout seed of micro-step {@code micro} of step {@code step} (0-based) under {@code key}. */
-    public static long dropoutSeed(long key, long step, int micro) {
-        return SplitMix64.output(SplitMix64.output(key, step), micro);
+    /** The dropout seed of step {@code step} (0-based) under {@code key}; its micro-steps derive theirs from it. */
+    public static long dropoutSeed(long key, long step) {
+        return SplitMix64.output(key, step);
     }
 
     /**
@@ -167,11 +167,11 @@ public final class Trainer {
             for (int s = firstStep; s < config.steps() && !stoppedEarly && !interrupted; s++) {
                 long start = System.nanoTime();
                 optimizer.zeroGrad();
+                step.dropoutSeed(dropoutSeed(dropoutKey, s));
                 double lossSum = 0;
                 for (int micro = 0; micro < config.gradAccum(); micro++) {
                     batches.next(inputs, targets);
-                    lossSum += step.forwardBackward(inputs, targets, microWeight * precision.lossScale(),
-                            dropoutSeed(dropoutKey, s, micro));
+                    lossSum += step.forwardBackward(inputs, targets, microWeight * precision.lossScale());
                 }
                 loss = (float) (lossSum / config.gradAccum());
                 if (!Float.isFinite(loss)) {

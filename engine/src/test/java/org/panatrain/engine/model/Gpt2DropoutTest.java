@@ -55,7 +55,8 @@ class Gpt2DropoutTest {
         try (Kernels kernels = CpuKernels.create(1); Gpt2 model = Gpt2.create(CFG, kernels, 3);
              Gpt2Step step = model.newStep(B, T, Scheduler.uniform(RecomputePolicy.NONE, CFG.nLayer()), P)) {
             kernels.fill(model.gradientBlock(), 0f);
-            float loss = step.forwardBackward(inputs, targets, 1f, SEED);
+            step.dropoutSeed(SEED);
+            float loss = step.forwardBackward(inputs, targets, 1f);
             assertThat(loss).isNotEqualTo(step.loss(inputs, targets));   // the masks are in the loss
             for (String name : List.of("wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "h.0.attn.c_proj.bias",
                     "h.1.mlp.c_fc.weight", "h.1.mlp.c_proj.weight", "ln_f.weight")) {
@@ -74,9 +75,11 @@ class Gpt2DropoutTest {
         float x = value.getFloat(at);
         float h = 1e-3f;
         value.setFloat(at, x + h);
-        double up = step.forwardBackward(inputs, targets, 0f, SEED);
+        step.dropoutSeed(SEED);
+        double up = step.forwardBackward(inputs, targets, 0f);
         value.setFloat(at, x - h);
-        double down = step.forwardBackward(inputs, targets, 0f, SEED);
+        step.dropoutSeed(SEED);
+        double down = step.forwardBackward(inputs, targets, 0f);
         value.setFloat(at, x);
         return (up - down) / ((double) (x + h) - (x - h));
     }
@@ -100,9 +103,16 @@ class Gpt2DropoutTest {
              Gpt2Step dropped = model.newStep(B, T, Scheduler.uniform(RecomputePolicy.NONE, CFG.nLayer()), P)) {
             assertThat(dropped.loss(inputs, targets)).isEqualTo(plain.loss(inputs, targets));
             assertThat(dropped.logits(inputs)).containsExactly(plain.logits(inputs));
-            float a = dropped.forwardBackward(inputs, targets, 0f, 1);
-            assertThat(dropped.forwardBackward(inputs, targets, 0f, 1)).isEqualTo(a);
-            assertThat(dropped.forwardBackward(inputs, targets, 0f, 2)).isNotEqualTo(a);
+            dropped.dropoutSeed(1);
+            float first = dropped.forwardBackward(inputs, targets, 0f);
+            float second = dropped.forwardBackward(inputs, targets, 0f);
+            assertThat(second).as("the next micro-step draws other masks").isNotEqualTo(first);
+            assertThat(dropped.loss(inputs, targets)).isEqualTo(plain.loss(inputs, targets));
+            dropped.dropoutSeed(1);
+            assertThat(dropped.forwardBackward(inputs, targets, 0f)).isEqualTo(first);
+            assertThat(dropped.forwardBackward(inputs, targets, 0f)).isEqualTo(second);
+            dropped.dropoutSeed(2);
+            assertThat(dropped.forwardBackward(inputs, targets, 0f)).isNotEqualTo(first);
             assertThatThrownBy(() -> model.newStep(B, T, Scheduler.uniform(RecomputePolicy.NONE, CFG.nLayer()), 1f))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[0, 1)");
         }
@@ -111,15 +121,17 @@ class Gpt2DropoutTest {
     @Test
     void dropoutAddsNothingToThePlannedPeakAndRecomputeStillShrinksIt() {
         Gpt2Config cfg = Gpt2Config.named("gpt2-tiny");
-        long plain = Gpt2MemoryPlan.uniform(cfg, Gpt2MemoryPlan.FP32, 4, 64, RecomputePolicy.NONE, Long.MAX_VALUE, false)
-                .peakBytes();
-        long none = Gpt2MemoryPlan.uniform(cfg, Gpt2MemoryPlan.FP32, 4, 64, RecomputePolicy.NONE, Long.MAX_VALUE, true)
-                .peakBytes();
-        long full = Gpt2MemoryPlan.uniform(cfg, Gpt2MemoryPlan.FP32, 4, 64, RecomputePolicy.FULL, Long.MAX_VALUE, true)
-                .peakBytes();
+        long plain = peakBytes(Gpt2TrainingGraph.build(cfg, 4, 64, false), RecomputePolicy.NONE);
+        long none = peakBytes(Gpt2TrainingGraph.build(cfg, 4, 64, true), RecomputePolicy.NONE);
+        long full = peakBytes(Gpt2TrainingGraph.build(cfg, 4, 64, true), RecomputePolicy.FULL);
         // No mask is stored and no dropout keeps its input or output for the backward (the adds'
         // backward needs no values): at the peak (the loss), the same bytes live as without dropout.
         assertThat(none).isEqualTo(plain);
         assertThat(full).isLessThan(none);
+    }
+
+    /** The planned arena peak of {@code g} with {@code policy} for every layer. */
+    private static long peakBytes(Gpt2TrainingGraph g, RecomputePolicy policy) {
+        return g.scheduled(g.schedule(Scheduler.uniform(policy, g.blocks().size()))).arenaPlan().memory().peakBytes();
     }
 }

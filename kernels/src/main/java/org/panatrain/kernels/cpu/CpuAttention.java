@@ -15,9 +15,9 @@ import static org.panatrain.kernels.cpu.Vec.S;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import org.panatrain.kernels.Philox;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import org.panatrain.kernels.Philox;
 
 /** attention over qkv (B,T,3C), att (B,NH,T,T), out/dout (B,T,C); HS = C/NH. */
 final class CpuAttention {
