@@ -28,7 +28,8 @@ import org.panatrain.memory.Tensor;
  * allocated per call except the arrays {@code logits} returns.
  *
  * <pre>{@code
- * try (Gpt2Step step = model.newStep(B, T)) {
+ * try (Gpt2Step step = model.newStep(B, T)) {      // newStep(B, T, policies, 0.1f): with dropout
+ *     step.dropoutSeed(stepSeed);                   // with dropout: the masks of this step's micro-steps
  *     for (int micro = 0; micro < gradAccum; micro++) {
  *         loss += step.forwardBackward(inputs[micro], targets[micro], 1f / gradAccum) / gradAccum;
  *     }
