@@ -27,6 +27,11 @@ final class CpuDropout implements Parallel.RangeBody {
     private static final LongVector IOTA = LongVector.zero(LS).addIndex(1);
     private static final long LOW32 = 0xFFFF_FFFFL;
     private static final ThreadLocal<long[]> WORDS = ThreadLocal.withInitial(() -> new long[4 * LL]);
+    /**
+     * Fewest blocks of CpuPointwise.BLOCK elements a thread is handed: masks cost ~2 ns an element
+     * (not memory-bound like a copy), so two blocks already outweigh a fork/join.
+     */
+    private static final int GRAIN_BLOCKS = 2;
 
     private MemorySegment out;
     private MemorySegment inp;
@@ -47,7 +52,7 @@ final class CpuDropout implements Parallel.RangeBody {
         this.accumulate = accumulate;
         try {
             int blocks = Math.toIntExact((n + CpuPointwise.BLOCK - 1) / CpuPointwise.BLOCK);
-            par.forRange(blocks, CpuPointwise.GRAIN_BLOCKS, this);
+            par.forRange(blocks, GRAIN_BLOCKS, this);
         } finally {
             this.out = null;  // drop the call's tensors
             this.inp = null;
@@ -97,6 +102,15 @@ final class CpuDropout implements Parallel.RangeBody {
         long end = index0 + len;
         for (long first = index0 >>> 2; 4 * first < end; first += LL) {
             draw(seed, first, words);
+            if (4 * first >= index0 && 4 * (first + LL) <= end) {   // the whole draw lies in the range
+                for (int j = 0, k = (int) (4 * first - index0); j < LL; j++, k += 4) {
+                    keep[k] = words[j] >= threshold ? scale : 0f;
+                    keep[k + 1] = words[LL + j] >= threshold ? scale : 0f;
+                    keep[k + 2] = words[2 * LL + j] >= threshold ? scale : 0f;
+                    keep[k + 3] = words[3 * LL + j] >= threshold ? scale : 0f;
+                }
+                continue;
+            }
             for (int j = 0; j < LL; j++) {
                 for (int w = 0; w < 4; w++) {
                     long i = 4 * (first + j) + w;
