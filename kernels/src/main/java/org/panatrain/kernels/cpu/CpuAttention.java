@@ -40,9 +40,12 @@ final class CpuAttention {
             return threshold > 0;
         }
 
-        /** v[at, at+len) *= the dropout mask of att row t of pair (b,h) (its first len entries). */
-        void drop(float[] v, int at, int len, int b, int h, int t) {
-            CpuDropout.maskRow(v, at, len, att(b, h, t), seed, threshold, keepScale);
+        /**
+         * The keep scales of att rows t0 .. t0+rows-1 of pair (b,h): entry r*T + j for row t0+r,
+         * column j; this thread's scratch until its next draw.
+         */
+        float[] keep(int b, int h, int t0, int rows) {
+            return CpuDropout.keepScales(rows * T, att(b, h, t0), seed, threshold, keepScale);
         }
 
         long q(int b, int t, int h) {
@@ -106,6 +109,7 @@ final class CpuAttention {
                 }
             }
             RowTile.multiply(q, HS, HS, kt, 0, stride, padded, s, stride, d.scale);
+            float[] keep = d.dropout() ? d.keep(b, h, t0, rows) : null;
             for (int r = 0; r < ROWS; r++) {
                 int row = r * stride, len = t0 + r + 1;
                 if (r >= rows) {
@@ -115,8 +119,8 @@ final class CpuAttention {
                 Arrays.fill(s, row + len, row + padded, Float.NEGATIVE_INFINITY);
                 softmaxInPlace(s, row, padded);
                 writeRow(s, row, padded, att, d.att(b, h, t0 + r), d.T);
-                if (d.dropout()) {
-                    d.drop(s, row, len, b, h, t0 + r);
+                if (keep != null) {
+                    CpuDropout.apply(s, row, keep, r * d.T, len);
                 }
             }
             RowTile.multiply(s, stride, lenMax, vr, 0, HSp, HSp, o, HSp, 1f);
@@ -214,6 +218,7 @@ final class CpuAttention {
                 }
             }
             RowTile.multiply(g, HS, HS, vt, 0, stride, padded, ds, stride, 1f);
+            float[] keep = d.dropout() ? d.keep(b, h, t0, rows) : null;
             for (int r = 0; r < ROWS; r++) {
                 int row = r * stride, len = t0 + r + 1;
                 if (r >= rows) {
@@ -224,8 +229,8 @@ final class CpuAttention {
                 Vec.copy(att, attRow, p, 0, len);
                 Arrays.fill(p, len, padded, 0f);
                 Arrays.fill(ds, row + len, row + padded, 0f);
-                if (d.dropout()) {
-                    d.drop(ds, row, len, b, h, t0 + r);   // d(dropped P) -> d(P)
+                if (keep != null) {
+                    CpuDropout.apply(ds, row, keep, r * d.T, len);   // d(dropped P) -> d(P)
                 }
                 softmaxBackwardInPlace(p, ds, row, padded, d.scale);
                 writeRow(ds, row, padded, dscores, attRow, d.T);

@@ -79,16 +79,15 @@ final class CpuDropout implements Parallel.RangeBody {
         }
     }
 
-    /** x[at + j] = keep(index0 + j) ? x[at + j] * scale : 0, for j < len. */
-    static void maskRow(float[] x, int at, int len, long index0, long seed, long threshold, float scale) {
-        float[] keep = keepScales(len, index0, seed, threshold, scale);
+    /** x[at + j] = keep[from + j] != 0 ? x[at + j] * keep[from + j] : 0, for j < len. */
+    static void apply(float[] x, int at, float[] keep, int from, int len) {
         int j = 0;
         for (; j < Vec.bound(len); j += L) {
-            FloatVector k = FloatVector.fromArray(S, keep, j);
+            FloatVector k = FloatVector.fromArray(S, keep, from + j);
             FloatVector.fromArray(S, x, at + j).mul(k).blend(0f, k.eq(0f)).intoArray(x, at + j);
         }
         for (; j < len; j++) {
-            x[at + j] = keep[j] != 0f ? x[at + j] * keep[j] : 0f;
+            x[at + j] = keep[from + j] != 0f ? x[at + j] * keep[from + j] : 0f;
         }
     }
 
