@@ -39,7 +39,8 @@ typedef __nv_bfloat16 bf16;
     extern "C" void adamw_##S(float*, const T*, float*, float*, T*, long, float, float, float, float, float, float); \
     extern "C" void global_norm_partial_##S(float*, const T*, long);                                                  \
     extern "C" void clip_by_global_norm_##S(T*, long, const float*, float);                                           \
-    extern "C" void check_finite_##S(float*, const T*, long);
+    extern "C" void check_finite_##S(float*, const T*, long);                                                        \
+    extern "C" void dropout_##S(T*, const T*, long, unsigned long long, unsigned, float, int);
 DECLARE(f32, float)
 DECLARE(bf16, bf16)
 extern "C" void global_norm_final(float*, const float*, int);
@@ -352,6 +353,57 @@ static void check_attention(Fwd fwd, Bwd bwd, Split split, Merge merge, H2R h2r,
     }
 }
 
+// ---- dropout ---------------------------------------------------------------------------------------
+// The checker's own Philox4x32-10 (Random123's algorithm, written again here), checked on its
+// known-answer vector before it makes the reference masks.
+static void philox_ref(uint32_t c[4], uint32_t k0, uint32_t k1) {
+    for (int r = 0; r < 10; r++) {
+        uint64_t a = (uint64_t)0xD2511F53u * c[0], b = (uint64_t)0xCD9E8D57u * c[2];
+        uint32_t n[4] = {(uint32_t)(b >> 32) ^ c[1] ^ k0, (uint32_t)b, (uint32_t)(a >> 32) ^ c[3] ^ k1, (uint32_t)a};
+        for (int i = 0; i < 4; i++) c[i] = n[i];
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+}
+
+static bool keep_ref(unsigned long long seed, long i, double threshold) {
+    uint32_t c[4] = {(uint32_t)(i / 4), (uint32_t)((unsigned long long)(i / 4) >> 32), 0, 0};
+    philox_ref(c, (uint32_t)seed, (uint32_t)(seed >> 32));
+    return c[i % 4] >= threshold;
+}
+
+template <typename T, typename Drop>
+static void check_dropout(Drop drop) {
+    uint32_t kat[4] = {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344};
+    philox_ref(kat, 0xa4093822, 0x299f31d0);
+    if (kat[0] != 0xd16cfe09 || kat[1] != 0x94fdcceb || kat[2] != 0x5001e420 || kat[3] != 0x24126ea1) {
+        std::printf("FAIL philox reference: known-answer vector\n");
+        failures++;
+    }
+    for (long n : {1L, 7L, 33L, 1000L, 4099L}) {
+        for (float p : {0.0f, 0.1f, 0.5f}) {
+            std::string at = std::string(tname<T>()) + " n=" + std::to_string(n) + " p=" + std::to_string(p);
+            unsigned long long seed = 0x123456789abcdefULL + n;
+            double threshold = std::nearbyint((double)p * 4294967296.0);
+            float scale = (float)(1.0 / (1.0 - p));
+            auto x = random<T>(n, 3), d = random<T>(n, 1);
+            auto wx = wide(x), wd = wide(d);
+            std::vector<double> want(n), wantAcc(n);
+            for (long i = 0; i < n; i++) {
+                want[i] = keep_ref(seed, i, threshold) ? wx[i] / (1.0 - p) : 0;
+                wantAcc[i] = wd[i] + want[i];
+            }
+            auto out = poisoned<T>(n);
+            RUN(grid1(2), BLOCK, drop(out.data(), x.data(), n, seed, (unsigned)threshold, scale, 0));
+            expect("dropout " + at, want, out, tol<T>());
+            RUN(grid1(1), BLOCK, drop(d.data(), x.data(), n, seed, (unsigned)threshold, scale, 1));
+            expect("dropout accumulate " + at, wantAcc, d, tol<T>());
+            RUN(grid1(3), BLOCK, drop(x.data(), x.data(), n, seed, (unsigned)threshold, scale, 0));
+            expect("dropout in place " + at, want, x, tol<T>());
+        }
+    }
+}
+
 // ---- loss, optimizer, norms ------------------------------------------------------------------------
 template <typename T, typename CE>
 static void check_cross_entropy(CE ce) {
@@ -569,6 +621,8 @@ int main() {
                            attention_merge_heads_grad_f32, attention_heads_to_rows_f32, attention_rows_to_heads_f32);
     check_attention<bf16>(attention_softmax_forward_bf16, attention_softmax_backward_bf16, attention_split_heads_bf16,
                           attention_merge_heads_grad_bf16, attention_heads_to_rows_bf16, attention_rows_to_heads_bf16);
+    check_dropout<float>(dropout_f32);
+    check_dropout<bf16>(dropout_bf16);
     check_cross_entropy<float>(cross_entropy_f32);
     check_cross_entropy<bf16>(cross_entropy_bf16);
     check_adamw<float>(adamw_f32);

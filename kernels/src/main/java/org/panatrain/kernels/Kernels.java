@@ -84,14 +84,35 @@ public interface Kernels extends AutoCloseable {
      * probabilities (zero above the diagonal) for the backward; out (B,T,C) = att @ v per head.
      * Scores are scaled by 1/sqrt(HS).
      */
-    void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads);
+    default void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads) {
+        attentionForward(out, att, qkv, numHeads, 0f, 0L);
+    }
+
+    /**
+     * {@link #attentionForward(Tensor, Tensor, Tensor, int)} with dropout on the probabilities:
+     * att keeps the softmax before dropout, and out = dropout(att) @ v, where element i of att
+     * (flat (B,NH,T,T) index) is kept iff {@link Philox#keep}(seed, i, threshold(p)) and kept
+     * values are scaled by 1/(1-p). With p = 0, exactly the call without dropout.
+     */
+    void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads, float dropout, long seed);
 
     /**
      * Accumulates dqkv (B,T,3C) from dout (B,T,C), given the forward's qkv and att.
      * {@code scratch} (B,NH,T,T) is workspace the backend overwrites; its contents afterwards are
      * unspecified (the CPU backend leaves the gradient of the scaled pre-softmax scores there).
      */
-    void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads);
+    default void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads) {
+        attentionBackward(dqkv, scratch, dout, qkv, att, numHeads, 0f, 0L);
+    }
+
+    /**
+     * The backward of {@link #attentionForward(Tensor, Tensor, Tensor, int, float, long)} with the
+     * same dropout and seed (so the same mask): dv uses the dropped probabilities, and the
+     * gradient of the probabilities is masked and scaled before the softmax backward. With
+     * p = 0, exactly the call without dropout.
+     */
+    void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads,
+                           float dropout, long seed);
 
     // ---- pointwise ----------------------------------------------------------------------------
 
@@ -103,6 +124,14 @@ public interface Kernels extends AutoCloseable {
 
     /** out = a + b, elementwise (residual connections). */
     void add(Tensor out, Tensor a, Tensor b);
+
+    /**
+     * Dropout: out (+)= inp * keep_i / (1 - p), elementwise, where element i is kept iff
+     * {@link Philox#keep}(seed, i, {@link Philox#threshold}(p)); with {@code accumulate} the result
+     * is added to out. The backward is the same call on dout with accumulate = true (same seed,
+     * same mask). out may be inp when not accumulating. 0 <= p < 1; p = 0 copies (or adds).
+     */
+    void dropout(Tensor out, Tensor inp, float p, long seed, boolean accumulate);
 
     // ---- loss ---------------------------------------------------------------------------------
 

@@ -60,7 +60,10 @@ final class TrainCommand implements Command {
     static final OptionSpec WEIGHT_DECAY = number("weight-decay", "AdamW weight decay on 2+-D tensors", D.weightDecay());
     static final OptionSpec CLIP = number("clip", "clip gradients to this global norm; 0 = off", D.clip());
     static final OptionSpec SEED = OptionSpec.of("seed", OptionSpec.Kind.INTEGER, "N",
-            "seed of the initialization and the data order (default " + D.seed() + ")");
+            "seed of the initialization, the data order and the dropout masks (default " + D.seed() + ")");
+    static final OptionSpec DROPOUT = OptionSpec.of("dropout", OptionSpec.Kind.NON_NEGATIVE_NUMBER, "P",
+            "dropout probability in [0, 1) on the embedding, attention probabilities and residual branches, in training"
+                    + " only (default 0: off)");
     static final OptionSpec EVAL_EVERY = OptionSpec.of("eval-every", OptionSpec.Kind.NON_NEGATIVE_INT, "N",
             "validation loss every N steps and after the last; 0 = only after the last (default " + D.evalEvery() + ")");
     static final OptionSpec EVAL_BATCHES = intOption("eval-batches", "N", "batches per validation loss", D.evalBatches());
@@ -104,7 +107,7 @@ final class TrainCommand implements Command {
     public List<OptionSpec> options() {
         return List.of(ModelChoice.MODEL, ModelChoice.CONFIG, INIT, DataChoice.DATA, DataChoice.VAL_DATA,
                 DataChoice.TEST_DATA, Backends.DEVICE, Backends.THREADS, BATCH, SEQ, GRAD_ACCUM, STEPS, EPOCHS, LR,
-                MIN_LR, WARMUP, WEIGHT_DECAY, CLIP, SEED, OPTIMIZER, PRECISION, EVAL_EVERY, EVAL_BATCHES, PATIENCE, LOG_EVERY,
+                MIN_LR, WARMUP, WEIGHT_DECAY, CLIP, DROPOUT, SEED, OPTIMIZER, PRECISION, EVAL_EVERY, EVAL_BATCHES, PATIENCE, LOG_EVERY,
                 RecomputeChoice.RECOMPUTE, RecomputeChoice.MEMORY_BUDGET, SAVE, METRICS, REPORT,
                 CHECKPOINT_DIR, CHECKPOINT_EVERY, KEEP_LAST, RESUME, JSON);
     }
@@ -209,6 +212,7 @@ final class TrainCommand implements Command {
                     Map<String, Object> json = json(result, TrainingPrecision.device(kernels), accuracy, plan, config.gradAccum());
                     json.put("loader_wait_s", loaderWait);
                     json.put("optimizer", optimizer.name());
+                    json.put("dropout", config.dropout());
                     json.put("optimizer_bytes_per_parameter", optimizer.stateBytesPerParameter());
                     json.put("report", report == null ? null : report.toString());
                     out.println(Json.write(json));
@@ -255,7 +259,8 @@ final class TrainCommand implements Command {
                     o.intValue(GRAD_ACCUM.name(), D.gradAccum()), steps, lr, o.floatValue(MIN_LR.name(), lr / 10),
                     o.intValue(WARMUP.name(), steps / 20), o.floatValue(WEIGHT_DECAY.name(), D.weightDecay()),
                     o.floatValue(CLIP.name(), D.clip()), o.intValue(EVAL_EVERY.name(), D.evalEvery()),
-                    o.intValue(EVAL_BATCHES.name(), D.evalBatches()), o.longValue(SEED.name(), D.seed()));
+                    o.intValue(EVAL_BATCHES.name(), D.evalBatches()), o.longValue(SEED.name(), D.seed()),
+                    o.floatValue(DROPOUT.name(), 0f));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -277,6 +282,13 @@ final class TrainCommand implements Command {
                 optimizer.stateBytesPerParameter(),
                 (double) (model.allocatedBytes() + optimizer.stateBytes()) / model.parameterCount());
         err.println(data.description());
+        err.println("dropout: " + dropoutDescription(c));
+    }
+
+    /** "off", or the probability and the sites. */
+    static String dropoutDescription(TrainConfig c) {
+        return c.dropout() > 0 ? c.dropout() + " on the embedding, attention probabilities and residual branches (training only)"
+                : "off";
     }
 
     private static void progress(PrintStream err, StepReport r, int logEvery, long tokensPerStep) {

@@ -57,6 +57,7 @@ final class TrainReport {
         rows.put("learning rate", String.format("%.2e -> %.2e, cosine, %d warmup steps", c.lr(), c.minLr(), c.warmup()));
         rows.put("weight decay", Float.toString(c.weightDecay()));
         rows.put("clip", c.clip() > 0 ? Float.toString(c.clip()) : "off");
+        rows.put("dropout", TrainCommand.dropoutDescription(c));
         rows.put("evaluation", "every " + c.evalEvery() + " steps, " + c.evalBatches() + " batches");
         rows.put("seed", Long.toString(c.seed()));
         return rows;

@@ -69,13 +69,20 @@ public final class Autograd {
                 if (dout != null) {
                     TensorSpec scratch = graph.tensor("scratch." + a.att().name(), Category.TEMPORARY,
                             DType.FP32, a.att().shape());
-                    emit(new Op.AttentionBackward(target(a.qkv()), scratch, dout, a.qkv(), a.att(), a.numHeads()));
+                    emit(new Op.AttentionBackward(target(a.qkv()), scratch, dout, a.qkv(), a.att(), a.numHeads(),
+                            a.dropout()));
                 }
             }
             case Op.Gelu g -> {
                 TensorSpec dout = grads.get(g.out());
                 if (dout != null) {
                     emit(new Op.GeluBackward(target(g.inp()), g.inp(), dout));
+                }
+            }
+            case Op.Dropout d -> {
+                TensorSpec dout = grads.get(d.out());
+                if (dout != null) {
+                    emit(new Op.DropoutBackward(target(d.inp()), dout, d.site()));
                 }
             }
             case Op.Add a -> {

@@ -27,6 +27,7 @@ public final class Executor implements AutoCloseable {
     private final Op[] ops;
     private final Tensor[] bound;       // by spec id
     private final float[] scalars;
+    private final long[] seeds;
     private final BackendArena arena;
     private final long arenaBytes;
 
@@ -43,6 +44,7 @@ public final class Executor implements AutoCloseable {
         this.kernels = kernels;
         this.ops = graph.ops().toArray(Op[]::new);
         this.scalars = new float[graph.scalarCount()];
+        this.seeds = new long[graph.seedCount()];
         List<TensorSpec> specs = graph.tensors();
         List<Lifetime> lives = graph.lifetimes();
         this.bound = new Tensor[specs.size()];
@@ -81,10 +83,15 @@ public final class Executor implements AutoCloseable {
         scalars[slot] = value;
     }
 
+    /** Sets a runtime seed declared with {@link Graph#seed}. */
+    public void setSeed(int slot, long value) {
+        seeds[slot] = value;
+    }
+
     /** Runs ops [from, to) in order. */
     public void run(int from, int to) {
         for (int i = from; i < to; i++) {
-            ops[i].run(kernels, bound, scalars);
+            ops[i].run(kernels, bound, scalars, seeds);
         }
     }
 

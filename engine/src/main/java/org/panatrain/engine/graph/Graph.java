@@ -27,6 +27,7 @@ public final class Graph {
     private final Map<String, TensorSpec> byName = new HashMap<>();
     private final List<Op> ops = new ArrayList<>();
     private final List<String> scalars = new ArrayList<>();
+    private final List<String> seeds = new ArrayList<>();
 
     /** Declares a tensor; names are unique within a graph. */
     public TensorSpec tensor(String name, Category category, DType dtype, int... shape) {
@@ -59,6 +60,15 @@ public final class Graph {
         return scalars.size() - 1;
     }
 
+    /** Declares a runtime 64-bit seed (set on the executor before a run); returns its slot. */
+    public int seed(String name) {
+        if (seeds.contains(name)) {
+            throw new IllegalArgumentException("seed \"" + name + "\" is declared twice");
+        }
+        seeds.add(name);
+        return seeds.size() - 1;
+    }
+
     /** The tensor called {@code name}, or an IllegalArgumentException. */
     public TensorSpec tensor(String name) {
         TensorSpec s = byName.get(name);
@@ -81,6 +91,11 @@ public final class Graph {
     /** Number of runtime scalar slots. */
     public int scalarCount() {
         return scalars.size();
+    }
+
+    /** Number of runtime seed slots. */
+    public int seedCount() {
+        return seeds.size();
     }
 
     /** For each tensor (by id): the first and last op index that reads or writes it. */

@@ -41,6 +41,9 @@ public final class GraphDTypes {
         for (int i = 0; i < graph.scalarCount(); i++) {
             out.scalar("scalar." + i);   // ops refer to slots; the graph does not expose the names
         }
+        for (int i = 0; i < graph.seedCount(); i++) {
+            out.seed("seed." + i);
+        }
         for (Op op : graph.ops()) {
             out.add(OpTensors.map(op, t -> out.tensors().get(t.id())));
         }

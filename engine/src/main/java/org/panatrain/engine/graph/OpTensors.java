@@ -31,12 +31,15 @@ public final class OpTensors {
             case Op.Matmul o -> new Op.Matmul(f.apply(o.out()), f.apply(o.a()), o.transA(), f.apply(o.b()), o.transB(),
                     o.bias() == null ? null : f.apply(o.bias()), o.accumulate());
             case Op.BiasBackward o -> new Op.BiasBackward(f.apply(o.dbias()), f.apply(o.dout()));
-            case Op.Attention o -> new Op.Attention(f.apply(o.out()), f.apply(o.att()), f.apply(o.qkv()), o.numHeads());
+            case Op.Attention o -> new Op.Attention(f.apply(o.out()), f.apply(o.att()), f.apply(o.qkv()), o.numHeads(),
+                    o.dropout());
             case Op.AttentionBackward o -> new Op.AttentionBackward(f.apply(o.dqkv()), f.apply(o.scratch()),
-                    f.apply(o.dout()), f.apply(o.qkv()), f.apply(o.att()), o.numHeads());
+                    f.apply(o.dout()), f.apply(o.qkv()), f.apply(o.att()), o.numHeads(), o.dropout());
             case Op.Gelu o -> new Op.Gelu(f.apply(o.out()), f.apply(o.inp()));
             case Op.GeluBackward o -> new Op.GeluBackward(f.apply(o.dinp()), f.apply(o.inp()), f.apply(o.dout()));
             case Op.Add o -> new Op.Add(f.apply(o.out()), f.apply(o.a()), f.apply(o.b()));
+            case Op.Dropout o -> new Op.Dropout(f.apply(o.out()), f.apply(o.inp()), o.site());
+            case Op.DropoutBackward o -> new Op.DropoutBackward(f.apply(o.dinp()), f.apply(o.dout()), o.site());
             case Op.Accumulate o -> new Op.Accumulate(f.apply(o.dst()), f.apply(o.src()));
             case Op.CrossEntropy o -> new Op.CrossEntropy(f.apply(o.losses()), f.apply(o.logits()), f.apply(o.targets()),
                     o.scaleSlot());

@@ -48,6 +48,9 @@ public final class Scheduler {
         for (int i = 0; i < graph.scalarCount(); i++) {
             out.scalar("scalar." + i);   // ops refer to slots; the graph does not expose the names
         }
+        for (int i = 0; i < graph.seedCount(); i++) {
+            out.seed("seed." + i);
+        }
         List<Op> ops = graph.ops();
         Map<TensorSpec, TensorSpec> copies = new HashMap<>();
         Map<TensorSpec, Integer> blockOf = new HashMap<>();   // original tensor -> block that remakes it

@@ -218,7 +218,12 @@ public final class Gpt2 implements AutoCloseable {
 
     /** A training step whose layer l recomputes its activations by {@code policies.get(l)}. */
     public Gpt2Step newStep(int B, int T, List<RecomputePolicy> policies) {
-        return new Gpt2Step(this, B, T, policies);
+        return newStep(B, T, policies, 0f);
+    }
+
+    /** {@link #newStep(int, int, List)} whose training micro-steps apply dropout with probability {@code dropout}. */
+    public Gpt2Step newStep(int B, int T, List<RecomputePolicy> policies, float dropout) {
+        return new Gpt2Step(this, B, T, policies, dropout);
     }
 
     @Override

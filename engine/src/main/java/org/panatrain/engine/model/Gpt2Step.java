@@ -1,6 +1,9 @@
 // A GPT-2 training step for micro-batches of B x T tokens: runs the Gpt2TrainingGraph on an
 // Executor whose arena, laid out by the memory planner, is allocated here once, with the
-// recompute segments the chosen per-layer policies insert.
+// recompute segments the chosen per-layer policies insert. With dropout, the graph has dropout
+// sites: training micro-steps run them at the step's probability, micro-step m after
+// dropoutSeed(s) with the masks of seed SplitMix64(s, m); evaluation and sampling run them at
+// probability 0 (an exact copy).
 package org.panatrain.engine.model;
 
 import java.lang.foreign.Arena;
@@ -15,6 +18,8 @@ import org.panatrain.engine.graph.RecomputePolicy;
 import org.panatrain.engine.graph.Scheduler;
 import org.panatrain.engine.graph.TensorSpec;
 import org.panatrain.kernels.Kernels;
+import org.panatrain.kernels.Philox;
+import org.panatrain.kernels.SplitMix64;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -23,7 +28,8 @@ import org.panatrain.memory.Tensor;
  * allocated per call except the arrays {@code logits} returns.
  *
  * <pre>{@code
- * try (Gpt2Step step = model.newStep(B, T)) {
+ * try (Gpt2Step step = model.newStep(B, T)) {      // newStep(B, T, policies, 0.1f): with dropout
+ *     step.dropoutSeed(stepSeed);                   // with dropout: the masks of this step's micro-steps
  *     for (int micro = 0; micro < gradAccum; micro++) {
  *         loss += step.forwardBackward(inputs[micro], targets[micro], 1f / gradAccum) / gradAccum;
  *     }
@@ -43,6 +49,11 @@ public final class Gpt2Step implements AutoCloseable {
     private final Scheduler.Schedule schedule;
     private final int lossOp;          // index of the CrossEntropy op; the forward is [0, lossOp)
     private final int scaleSlot;       // runtime scalar: d(loss)/d(each token's loss)
+    private final float dropout;       // the training dropout probability; 0: the graph has no dropout
+    private final int dropoutSlot;     // runtime scalar: the dropout probability of a run
+    private final int seedSlot;        // runtime seed: the dropout seed of a micro-step
+    private long dropoutSeed;          // the seed of the current training step
+    private int microStep;             // training micro-steps run since dropoutSeed was set
     private final Tensor tokens;       // (B,T) INT32 on the backend
     private final Tensor targets;      // (B,T) INT32 on the backend
     private final Tensor losses;       // (B,T) FP32 on the backend
@@ -52,8 +63,10 @@ public final class Gpt2Step implements AutoCloseable {
     private final Tensor hostTargets;  // (B,T)
     private final Tensor hostLosses;   // (B,T)
 
-    Gpt2Step(Gpt2 model, int B, int T, List<RecomputePolicy> policies) {
-        Gpt2TrainingGraph plain = Gpt2TrainingGraph.build(model.config(), B, T);
+    Gpt2Step(Gpt2 model, int B, int T, List<RecomputePolicy> policies, float dropout) {
+        Philox.threshold(dropout);   // 0 <= dropout < 1
+        Gpt2TrainingGraph plain = Gpt2TrainingGraph.build(model.config(), B, T, dropout > 0);
+        this.dropout = dropout;
         this.schedule = plain.schedule(policies);
         Gpt2TrainingGraph training = plain.scheduled(schedule);
         this.model = model;
@@ -69,6 +82,8 @@ public final class Gpt2Step implements AutoCloseable {
             external.put(training.gradients().get(s), p.grad());
         }
         this.scaleSlot = training.scaleSlot();
+        this.dropoutSlot = training.dropoutSlot();
+        this.seedSlot = training.seedSlot();
         this.lossOp = training.lossOp();
         this.executor = new Executor(graph, kernels, external, training.arenaPlan().layout());
         this.tokens = executor.tensor(training.tokens());
@@ -78,6 +93,26 @@ public final class Gpt2Step implements AutoCloseable {
         this.hostTokens = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.INT32, B, T);
         this.hostTargets = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.INT32, B, T);
         this.hostLosses = Tensor.host(staging.allocate((long) B * T * 4, 64), DType.FP32, B, T);
+        setDropoutProbability(dropout);
+        dropoutSeed(0L);
+    }
+
+    /**
+     * Seeds the dropout masks of the training micro-steps that follow: the m-th of them (from 0)
+     * draws the masks of SplitMix64 output m of {@code seed} (each site mixes in its own id), so
+     * the same seed gives the same masks. Nothing to do without dropout.
+     */
+    public void dropoutSeed(long seed) {
+        dropoutSeed = seed;
+        microStep = 0;
+        if (seedSlot >= 0) {
+            executor.setSeed(seedSlot, SplitMix64.output(seed, 0));
+        }
+    }
+
+    /** The dropout probability of the training micro-steps; 0 when the graph has no dropout. */
+    public float dropout() {
+        return dropout;
     }
 
     /**
@@ -98,6 +133,7 @@ public final class Gpt2Step implements AutoCloseable {
     public float forwardBackward(float lossWeight) {
         executor.setScalar(scaleSlot, lossWeight / (B * T));
         executor.run(0, graph.ops().size());
+        nextMicroStep();
         return meanLoss();
     }
 
@@ -116,7 +152,7 @@ public final class Gpt2Step implements AutoCloseable {
         upload(tokens, hostTokens, inputs, "inputs");
         upload(targets, hostTargets, targetTokens, "targets");
         executor.setScalar(scaleSlot, 0f);
-        executor.run(0, lossOp + 1);
+        runWithoutDropout(lossOp + 1);
         return meanLoss();
     }
 
@@ -157,7 +193,31 @@ public final class Gpt2Step implements AutoCloseable {
 
     private void forwardToLogits(int[] inputs) {
         upload(tokens, hostTokens, inputs, "inputs");
-        executor.run(0, lossOp);
+        runWithoutDropout(lossOp);
+    }
+
+    /** Ops [0, to) with the dropout probability 0 (evaluation), then the training probability again. */
+    private void runWithoutDropout(int to) {
+        setDropoutProbability(0f);
+        try {
+            executor.run(0, to);
+        } finally {
+            setDropoutProbability(dropout);
+        }
+    }
+
+    private void setDropoutProbability(float p) {
+        if (dropoutSlot >= 0) {
+            executor.setScalar(dropoutSlot, p);
+        }
+    }
+
+    /** The next training micro-step draws the masks of the next SplitMix64 output of the step's seed. */
+    private void nextMicroStep() {
+        microStep++;
+        if (seedSlot >= 0) {
+            executor.setSeed(seedSlot, SplitMix64.output(dropoutSeed, microStep));
+        }
     }
 
     private float meanLoss() {

@@ -40,13 +40,23 @@ import org.panatrain.memory.DType;
  * @param losses     (B,T), read after a run
  * @param lossOp     index of the CrossEntropy op: the forward is [0, lossOp)
  * @param scaleSlot  runtime scalar: d(loss)/d(each token's loss)
+ * @param dropoutSlot runtime scalar: the dropout probability (0 for evaluation); -1 when the graph has no dropout
+ * @param seedSlot   runtime seed: the dropout seed of the micro-step; -1 when the graph has no dropout
  */
 public record Gpt2TrainingGraph(Graph graph, Map<String, TensorSpec> parameters, Map<TensorSpec, TensorSpec> gradients,
                                 TensorSpec tokens, TensorSpec targets, TensorSpec logits, TensorSpec losses,
-                                int lossOp, int scaleSlot) {
+                                int lossOp, int scaleSlot, int dropoutSlot, int seedSlot) {
 
-    /** Builds the graph; B > 0 and 0 < T <= n_positions. */
+    /** Builds the graph without dropout; B > 0 and 0 < T <= n_positions. */
     public static Gpt2TrainingGraph build(Gpt2Config cfg, int B, int T) {
+        return build(cfg, B, T, false);
+    }
+
+    /**
+     * Builds the graph, with dropout sites (embedding, attention probabilities, residual
+     * branches) when {@code dropout}; their probability and seed are set at run time.
+     */
+    public static Gpt2TrainingGraph build(Gpt2Config cfg, int B, int T, boolean dropout) {
         if (B <= 0 || T <= 0 || T > cfg.nPositions()) {
             throw new IllegalArgumentException("a step needs B > 0 and 0 < T <= n_positions " + cfg.nPositions()
                     + ", got B " + B + " T " + T);
@@ -58,17 +68,21 @@ public record Gpt2TrainingGraph(Graph graph, Map<String, TensorSpec> parameters,
         }
         TensorSpec tokens = graph.tensor("tokens", Category.ACTIVATION, DType.INT32, B, T);
         TensorSpec targets = graph.tensor("targets", Category.ACTIVATION, DType.INT32, B, T);
-        TensorSpec logits = new ForwardEmitter(graph, params, cfg, B, T).emit(tokens);
-        TensorSpec losses = graph.tensor("losses", Category.ACTIVATION, DType.FP32, B, T);
         int scaleSlot = graph.scalar("dloss");
+        int dropoutSlot = dropout ? graph.scalar("dropout") : -1;
+        int seedSlot = dropout ? graph.seed("dropout") : -1;
+        TensorSpec logits = new ForwardEmitter(graph, params, cfg, B, T, dropoutSlot, seedSlot).emit(tokens);
+        TensorSpec losses = graph.tensor("losses", Category.ACTIVATION, DType.FP32, B, T);
         int lossOp = graph.add(new Op.CrossEntropy(losses, logits, targets, scaleSlot));
         Map<TensorSpec, TensorSpec> grads = Autograd.appendBackward(graph);
-        return new Gpt2TrainingGraph(graph, Map.copyOf(params), grads, tokens, targets, logits, losses, lossOp, scaleSlot);
+        return new Gpt2TrainingGraph(graph, Map.copyOf(params), grads, tokens, targets, logits, losses, lossOp, scaleSlot,
+                dropoutSlot, seedSlot);
     }
 
     /**
      * The transformer layers as recompute blocks: SELECTIVE reruns ln_1, the attention, ln_2 and
-     * the GELU; FULL reruns everything of the layer but the residual add that makes its output.
+     * the GELU; FULL reruns everything of the layer (its dropouts too) but the residual add that
+     * makes its output. A rerun dropout or attention draws the forward's mask: same site, same seed.
      */
     public List<RecomputeBlock> blocks() {
         List<List<Integer>> selective = new ArrayList<>();
@@ -110,7 +124,7 @@ public record Gpt2TrainingGraph(Graph graph, Map<String, TensorSpec> parameters,
     /** This graph's specs over {@code schedule}'s graph (which keeps their ids). */
     public Gpt2TrainingGraph scheduled(Scheduler.Schedule schedule) {
         return new Gpt2TrainingGraph(schedule.graph(), parameters, gradients, tokens, targets, logits, losses, lossOp,
-                scaleSlot);
+                scaleSlot, dropoutSlot, seedSlot);
     }
 
     /**
@@ -125,7 +139,7 @@ public record Gpt2TrainingGraph(Graph graph, Map<String, TensorSpec> parameters,
         Map<TensorSpec, TensorSpec> grads = new HashMap<>();
         gradients.forEach((s, g) -> grads.put(f.apply(s), f.apply(g)));
         return new Gpt2TrainingGraph(typed, Map.copyOf(params), Map.copyOf(grads), f.apply(tokens), f.apply(targets),
-                f.apply(logits), f.apply(losses), lossOp, scaleSlot);
+                f.apply(logits), f.apply(losses), lossOp, scaleSlot, dropoutSlot, seedSlot);
     }
 
     /** The tensors the host writes before a run or reads after one. */

@@ -194,14 +194,15 @@ public final class EmulatedPrecisionKernels implements Kernels {
     }
 
     @Override
-    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads) {
-        fp32.attentionForward(out, att, qkv, numHeads);   // att: softmax, FP32
+    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads, float dropout, long seed) {
+        fp32.attentionForward(out, att, qkv, numHeads, dropout, seed);   // att: softmax, FP32
         stored(out);
     }
 
     @Override
-    public void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads) {
-        fp32.attentionBackward(dqkv, scratch, dout, qkv, att, numHeads);
+    public void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads,
+                                  float dropout, long seed) {
+        fp32.attentionBackward(dqkv, scratch, dout, qkv, att, numHeads, dropout, seed);
         stored(dqkv);
     }
 
@@ -220,6 +221,12 @@ public final class EmulatedPrecisionKernels implements Kernels {
     @Override
     public void add(Tensor out, Tensor a, Tensor b) {
         fp32.add(out, a, b);
+        stored(out);
+    }
+
+    @Override
+    public void dropout(Tensor out, Tensor inp, float p, long seed, boolean accumulate) {
+        fp32.dropout(out, inp, p, seed, accumulate);
         stored(out);
     }
 

@@ -21,10 +21,17 @@ package org.panatrain.engine.train;
  * @param clip        global gradient-norm clip; 0 turns clipping off
  * @param evalEvery   steps between validation losses; 0 = only at the end (when there is validation data)
  * @param evalBatches B x T batches per validation loss
- * @param seed        model initialization seed
+ * @param seed        model initialization seed (and, with dropout, of its masks)
+ * @param dropout     probability of dropping an element at each dropout site in training, in [0, 1)
  */
 public record TrainConfig(int microBatch, int seq, int gradAccum, int steps, float lr, float minLr, int warmup,
-                          float weightDecay, float clip, int evalEvery, int evalBatches, long seed) {
+                          float weightDecay, float clip, int evalEvery, int evalBatches, long seed, float dropout) {
+
+    /** A run without dropout. */
+    public TrainConfig(int microBatch, int seq, int gradAccum, int steps, float lr, float minLr, int warmup,
+                       float weightDecay, float clip, int evalEvery, int evalBatches, long seed) {
+        this(microBatch, seq, gradAccum, steps, lr, minLr, warmup, weightDecay, clip, evalEvery, evalBatches, seed, 0f);
+    }
 
     public TrainConfig {
         positive("batch", microBatch);
@@ -44,12 +51,21 @@ public record TrainConfig(int microBatch, int seq, int gradAccum, int steps, flo
         if (weightDecay < 0 || clip < 0 || evalEvery < 0) {
             throw new IllegalArgumentException("--weight-decay, --clip and --eval-every must not be negative");
         }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        }
     }
 
     private static void positive(String name, int v) {
         if (v < 1) {
             throw new IllegalArgumentException("--" + name + " must be positive, got " + v);
         }
+    }
+
+    /** This config with dropout probability {@code p}. */
+    public TrainConfig withDropout(float p) {
+        return new TrainConfig(microBatch, seq, gradAccum, steps, lr, minLr, warmup, weightDecay, clip, evalEvery,
+                evalBatches, seed, p);
     }
 
     /** Tokens one optimizer step trains on: B x T x gradAccum. */

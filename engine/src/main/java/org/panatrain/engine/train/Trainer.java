@@ -13,7 +13,10 @@
 // checkpoint; a sticky CUDA error ends it without a checkpoint; a stop request (SIGINT) ends it
 // after the step, with a checkpoint, as an interrupted run. Batches a loader stages on the device
 // (a CUDA backend) go straight into the step's token tensors there.
-// Leaves out dropout (so the RNG state saved is 0).
+// Dropout (config.dropout() > 0): step s seeds its micro-steps' masks with SplitMix64(key, s),
+// key = SplitMix64(seed, DROPOUT_STREAM) (Gpt2Step.dropoutSeed): a pure function of the step, so a
+// resumed run draws the masks of an uninterrupted one. Checkpoints record the key
+// as the RNG state and a resume continues with the recorded key; evaluation runs without dropout.
 package org.panatrain.engine.train;
 
 import java.nio.file.Path;
@@ -38,6 +41,7 @@ import org.panatrain.engine.precision.Precision;
 import org.panatrain.engine.precision.PrecisionPolicy;
 import org.panatrain.engine.precision.PrecisionState;
 import org.panatrain.engine.precision.TrainingPrecision;
+import org.panatrain.kernels.SplitMix64;
 
 /**
  * Trains a model in place.
@@ -59,7 +63,20 @@ public final class Trainer {
         void onStep(StepReport report);
     }
 
+    /** Which SplitMix64 output of the run seed keys the dropout masks ("dropout" in ASCII). */
+    private static final long DROPOUT_STREAM = 0x64726f706f7574L;
+
     private Trainer() {
+    }
+
+    /** The dropout key of a run seeded with {@code seed}: the RNG state a checkpoint records. */
+    public static long dropoutKey(long seed) {
+        return SplitMix64.output(seed, DROPOUT_STREAM);
+    }
+
+    /** The dropout seed of step {@code step} (0-based) under {@code key}; its micro-steps derive theirs from it. */
+    public static long dropoutSeed(long key, long step) {
+        return SplitMix64.output(key, step);
     }
 
     /**
@@ -128,7 +145,8 @@ public final class Trainer {
         long lastCheckpoint = -1; // the step of the last checkpoint written or resumed from in this run
         long peakBytes;
         PrecisionState precisionState;
-        try (Gpt2Step step = model.newStep(B, T, recompute);
+        long dropoutKey = dropoutKey(config.seed());
+        try (Gpt2Step step = model.newStep(B, T, recompute, config.dropout());
              TrainingPrecision precision = new TrainingPrecision(policy, model)) {
             long flopsPerStep = step.schedule().modelFlops() * config.gradAccum();
             long recomputeFlopsPerStep = step.schedule().recomputeFlops() * config.gradAccum();
@@ -144,6 +162,9 @@ public final class Trainer {
                 bestValLoss = state.bestValLoss();
                 evalsSinceBest = state.evalsSinceBest();
                 lastCheckpoint = state.step();
+                if (config.dropout() > 0) {
+                    dropoutKey = state.rngState();
+                }
             }
             done = firstStep;
             stoppedEarly = patienceSpent(control, evalsSinceBest); // a run resumed where it had stopped early
@@ -151,6 +172,7 @@ public final class Trainer {
                 long start = System.nanoTime();
                 long waitedBefore = batches.waitNanos();
                 optimizer.zeroGrad();
+                step.dropoutSeed(dropoutSeed(dropoutKey, s));
                 double lossSum = 0;
                 for (int micro = 0; micro < config.gradAccum(); micro++) {
                     float weight = microWeight * precision.lossScale();
@@ -201,7 +223,7 @@ public final class Trainer {
                 interrupted = done < config.steps() && control.stopRequested().getAsBoolean();
                 if (checkpoints != null) {
                     TrainingFaults.requireHealthyDevice(done, checkpointDirectory(checkpoints, lastCheckpoint));
-                    var position = new CheckpointSchedule.Position(batches.position(), 0, bestValLoss,
+                    var position = new CheckpointSchedule.Position(batches.position(), dropoutKey, bestValLoss,
                             evalsSinceBest, precision.state());
                     if (stoppedEarly || interrupted) {
                         checkpoints.save(done, model, optimizer, position);
@@ -229,7 +251,7 @@ public final class Trainer {
 
     /**
      * The settings a checkpoint records and a resume must match: everything that changes the
-     * numbers of a step (model shape, batch, schedule, optimizer, seed, training data). Evaluation
+     * numbers of a step (model shape, batch, schedule, optimizer, seed, dropout, training data). Evaluation
      * and logging settings may change between the runs.
      */
     public static SequencedMap<String, String> checkpointSettings(Gpt2 model, TrainConfig c, TokenSource train,
@@ -245,6 +267,7 @@ public final class Trainer {
         s.put("weight_decay", Float.toString(c.weightDecay()));
         s.put("clip", Float.toString(c.clip()));
         s.put("seed", Long.toString(c.seed()));
+        s.put("dropout", Float.toString(c.dropout()));
         s.put("optimizer", optimizer);
         s.put("data", train.name());
         s.put("data_tokens", Long.toString(train.length()));

@@ -5,7 +5,8 @@
 // bit. Both runs are fresh JVMs running Main (ChildJvm): in one long-lived JVM the CPU kernels'
 // last bits can change once the JIT recompiles them. Then `export` + `eval` give the loss of the
 // trained model evaluated here, `sample --checkpoint` samples it, and a resume with another
-// learning rate is refused. The same holds with --optimizer adamw8bit (its INT8 state in the checkpoint).
+// learning rate is refused. The same holds with --optimizer adamw8bit (its INT8 state in the checkpoint)
+// and with --dropout (the masks of the resumed steps are those of the uninterrupted run).
 package org.panatrain.engine.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -125,14 +126,39 @@ class TrainResumeExportTest {
 
     @Test
     void resumedAdamW8bitRunMatchesTheUninterruptedOne() throws Exception {
+        resumedRunMatchesTheUninterruptedOne(List.of("--optimizer", "adamw8bit"));
+    }
+
+    /**
+     * With dropout (and two micro-batches a step, each drawing its own masks), the resumed steps
+     * draw the masks of the uninterrupted run: the same losses and weights, bit for bit. A resume
+     * with another dropout is refused, naming the setting.
+     */
+    @Test
+    void resumedDropoutRunMatchesTheUninterruptedOneAndAnotherDropoutIsRefused() throws Exception {
+        List<String> common = resumedRunMatchesTheUninterruptedOne(List.of("--dropout", "0.1", "--grad-accum", "2"));
+        List<String> other = new ArrayList<>(common);
+        other.set(other.indexOf("0.1"), "0.2");
+        Outcome refused = MainTest.run(concat(other, "--resume").toArray(String[]::new));
+        assertThat(refused.status()).isEqualTo(2);
+        assertThat(refused.errLines()).last().asString()
+                .contains("state.json: checkpoint is from another config: dropout is 0.1 there, 0.2 in this run");
+    }
+
+    /**
+     * A 4-step run with {@code options} checkpointing every 2 steps, its step-4 save cut short, and
+     * the run resumed from step 2: steps 3 and 4 match; returns the run's arguments.
+     */
+    private List<String> resumedRunMatchesTheUninterruptedOne(List<String> options) throws Exception {
         Path config = dir.resolve("tiny.json");
         Files.writeString(config, TINY);
         Path shard = dir.resolve("train.bin");
         TokenShard.write(shard, new Random(4).ints(150, 0, 256).toArray());
         Path ckpt = dir.resolve("ckpt");
-        List<String> common = List.of("train", "--config", config.toString(), "--data", shard.toString(), "--steps", "4",
-                "--batch", Integer.toString(B), "--seq", Integer.toString(T), "--lr", "1e-2", "--optimizer", "adamw8bit",
-                "--device", "cpu", "--threads", "1", "--checkpoint-dir", ckpt.toString(), "--checkpoint-every", "2");
+        List<String> common = new ArrayList<>(List.of("train", "--config", config.toString(), "--data", shard.toString(),
+                "--steps", "4", "--batch", Integer.toString(B), "--seq", Integer.toString(T), "--lr", "1e-2",
+                "--device", "cpu", "--threads", "1", "--checkpoint-dir", ckpt.toString(), "--checkpoint-every", "2"));
+        common.addAll(options);
         Path straightMetrics = dir.resolve("straight.jsonl");
         Path straightWeights = dir.resolve("straight.safetensors");
         trainInChild(concat(common, "--metrics", straightMetrics.toString(), "--save", straightWeights.toString()));
@@ -144,6 +170,7 @@ class TrainResumeExportTest {
         assertThat(straight).hasSize(4);
         assertThat(losses(resumedMetrics)).isEqualTo(straight.subList(2, 4));
         assertThat(Files.mismatch(resumedWeights, straightWeights)).as("final weights, byte for byte").isEqualTo(-1);
+        return common;
     }
 
     /** epoch, shard and position of the data object of a checkpoint's state.json. */

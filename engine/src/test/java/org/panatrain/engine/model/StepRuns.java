@@ -1,5 +1,6 @@
 // Runs two micro-batches of a GPT-2 training graph on an Executor with a given layout, for tests
-// that compare layouts and schedules bit for bit.
+// that compare layouts and schedules bit for bit; a graph with dropout runs at DROPOUT, each
+// micro-batch with its own seed.
 package org.panatrain.engine.model;
 
 import java.lang.foreign.Arena;
@@ -17,6 +18,7 @@ import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
 final class StepRuns {
+    static final float DROPOUT = 0.2f;
     private StepRuns() {
     }
 
@@ -39,6 +41,10 @@ final class StepRuns {
                 upload(kernels, arena, ex.tensor(g.tokens()), random.ints(B * T, 0, V).toArray());
                 upload(kernels, arena, ex.tensor(g.targets()), random.ints(B * T, 0, V).toArray());
                 ex.setScalar(g.scaleSlot(), 0.5f / (B * T));
+                if (g.dropoutSlot() >= 0) {
+                    ex.setScalar(g.dropoutSlot(), DROPOUT);
+                    ex.setSeed(g.seedSlot(), 1000 + micro);
+                }
                 ex.run(0, g.graph().ops().size());
                 out = concat(out, TestTensors.read(kernels, ex.tensor(g.losses())));
             }

@@ -4,7 +4,9 @@
 // product, so scores and att @ v are broadcast-FMAs, not dot products with horizontal sums.
 // Work items are (pair, row block) in the forward and the backward's first phase (dq, gradient
 // of the scores), and (pair, column block) in its second phase (dk, dv as column sums), so no two
-// threads write one element. Leaves out validation (CpuKernels), dropout and non-causal masks.
+// threads write one element. Dropout on the probabilities (CpuDropout's mask of the flat att index)
+// masks the rows that multiply v and the rows of their gradient; att keeps the softmax before it.
+// Leaves out validation (CpuKernels) and non-causal masks.
 package org.panatrain.kernels.cpu;
 
 import static org.panatrain.kernels.cpu.RowTile.ROWS;
@@ -15,17 +17,35 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import org.panatrain.kernels.Philox;
 
 /** attention over qkv (B,T,3C), att (B,NH,T,T), out/dout (B,T,C); HS = C/NH. */
 final class CpuAttention {
     private CpuAttention() {
     }
 
-    /** Geometry of one call; offsets of head h of row (b,t) in qkv and out. */
-    private record Dims(int B, int T, int C, int NH, int HS, int HSp, float scale) {
-        static Dims of(int B, int T, int C, int NH) {
+    /**
+     * Geometry of one call; offsets of head h of row (b,t) in qkv and out. The dropout of the
+     * probabilities: its Philox seed, threshold (0: none) and the scale of kept values.
+     */
+    private record Dims(int B, int T, int C, int NH, int HS, int HSp, float scale, long seed, long threshold,
+                        float keepScale) {
+        static Dims of(int B, int T, int C, int NH, float dropout, long seed) {
             int HS = C / NH;
-            return new Dims(B, T, C, NH, HS, Vec.roundUp(HS), (float) (1 / Math.sqrt(HS)));
+            return new Dims(B, T, C, NH, HS, Vec.roundUp(HS), (float) (1 / Math.sqrt(HS)), seed,
+                    Philox.threshold(dropout), Philox.keepScale(dropout));
+        }
+
+        boolean dropout() {
+            return threshold > 0;
+        }
+
+        /**
+         * The keep scales of att rows t0 .. t0+rows-1 of pair (b,h): entry r*T + j for row t0+r,
+         * column j; this thread's scratch until its next draw.
+         */
+        float[] keep(int b, int h, int t0, int rows) {
+            return CpuDropout.keepScales(rows * T, att(b, h, t0), seed, threshold, keepScale);
         }
 
         long q(int b, int t, int h) {
@@ -61,8 +81,9 @@ final class CpuAttention {
         });
     }
 
-    static void forward(Parallel par, MemorySegment out, MemorySegment att, MemorySegment qkv, int B, int T, int C, int NH) {
-        Dims d = Dims.of(B, T, C, NH);
+    static void forward(Parallel par, MemorySegment out, MemorySegment att, MemorySegment qkv, int B, int T, int C, int NH,
+                        float dropout, long seed) {
+        Dims d = Dims.of(B, T, C, NH, dropout, seed);
         forPairBlocks(par, d, (b, h, r0, r1) -> forwardBlock(d, out, att, qkv, b, h, r0, r1));
     }
 
@@ -88,6 +109,7 @@ final class CpuAttention {
                 }
             }
             RowTile.multiply(q, HS, HS, kt, 0, stride, padded, s, stride, d.scale);
+            float[] keep = d.dropout() ? d.keep(b, h, t0, rows) : null;
             for (int r = 0; r < ROWS; r++) {
                 int row = r * stride, len = t0 + r + 1;
                 if (r >= rows) {
@@ -97,6 +119,9 @@ final class CpuAttention {
                 Arrays.fill(s, row + len, row + padded, Float.NEGATIVE_INFINITY);
                 softmaxInPlace(s, row, padded);
                 writeRow(s, row, padded, att, d.att(b, h, t0 + r), d.T);
+                if (keep != null) {
+                    CpuDropout.apply(s, row, keep, r * d.T, len);
+                }
             }
             RowTile.multiply(s, stride, lenMax, vr, 0, HSp, HSp, o, HSp, 1f);
             for (int r = 0; r < rows; r++) {
@@ -159,12 +184,13 @@ final class CpuAttention {
      * dS = P * (dP - rowsum(P * dP)) * scale (scale folded in); then dq = dS K, dk = dS^T Q and
      * dv = P^T dout. Phase 1 (row blocks) writes dS into scratch and accumulates dq; phase 2
      * (column blocks) accumulates dk and dv, each column t2 summing over rows t >= t2 in order.
-     * scratch therefore holds the gradient of the pre-softmax scores, already scaled.
+     * scratch therefore holds the gradient of the pre-softmax scores, already scaled. With dropout,
+     * dP = mask * (dout V^T) / (1-p) and dv = dropout(P)^T dout, with the forward's mask.
      */
 
     static void backward(Parallel par, MemorySegment dqkv, MemorySegment scratch, MemorySegment dout, MemorySegment qkv,
-                         MemorySegment att, int B, int T, int C, int NH) {
-        Dims d = Dims.of(B, T, C, NH);
+                         MemorySegment att, int B, int T, int C, int NH, float dropout, long seed) {
+        Dims d = Dims.of(B, T, C, NH, dropout, seed);
         forPairBlocks(par, d, (b, h, r0, r1) -> scoreGradBlock(d, dqkv, scratch, dout, qkv, att, b, h, r0, r1));
         forPairBlocks(par, d, (b, h, c0, c1) -> keyValueGradBlock(d, dqkv, scratch, dout, qkv, att, b, h, c0, c1));
     }
@@ -192,6 +218,7 @@ final class CpuAttention {
                 }
             }
             RowTile.multiply(g, HS, HS, vt, 0, stride, padded, ds, stride, 1f);
+            float[] keep = d.dropout() ? d.keep(b, h, t0, rows) : null;
             for (int r = 0; r < ROWS; r++) {
                 int row = r * stride, len = t0 + r + 1;
                 if (r >= rows) {
@@ -202,6 +229,9 @@ final class CpuAttention {
                 Vec.copy(att, attRow, p, 0, len);
                 Arrays.fill(p, len, padded, 0f);
                 Arrays.fill(ds, row + len, row + padded, 0f);
+                if (keep != null) {
+                    CpuDropout.apply(ds, row, keep, r * d.T, len);   // d(dropped P) -> d(P)
+                }
                 softmaxBackwardInPlace(p, ds, row, padded, d.scale);
                 writeRow(ds, row, padded, dscores, attRow, d.T);
             }
@@ -249,7 +279,11 @@ final class CpuAttention {
             int t2End = Math.min(c1, t0 + rows);
             long w0 = d.att(b, h, t0);
             RowTile.accumulateOuter(dscores, w0, T, rows, q, HSp, c0, t2End, dk, c0);
-            RowTile.accumulateOuter(att, w0, T, rows, g, HSp, c0, t2End, dv, c0);
+            if (d.dropout()) {
+                RowTile.accumulateOuterDropped(att, w0, T, rows, g, HSp, c0, t2End, dv, c0, d.seed, d.threshold, d.keepScale);
+            } else {
+                RowTile.accumulateOuter(att, w0, T, rows, g, HSp, c0, t2End, dv, c0);
+            }
         }
         for (int t2 = c0; t2 < c1; t2++) {
             Vec.accumulate(dqkv, d.q(b, t2, h) + d.C, dk, (t2 - c0) * HSp, HS);

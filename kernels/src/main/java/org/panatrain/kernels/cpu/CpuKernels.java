@@ -1,5 +1,5 @@
 // The CPU backend: validates arguments, then hands each op to its Vector API kernel class
-// (CpuPointwise, CpuEncoder, CpuLayerNorm, CpuAttention, CpuCrossEntropy, CpuAdamW,
+// (CpuPointwise, CpuDropout, CpuEncoder, CpuLayerNorm, CpuAttention, CpuCrossEntropy, CpuAdamW,
 // CpuReductions; CpuMatmul for matmul), all running on one Parallel pool. Leaves out the kernels
 // themselves and any dtype but FP32 (INT32 for tokens and targets).
 package org.panatrain.kernels.cpu;
@@ -7,6 +7,7 @@ package org.panatrain.kernels.cpu;
 import java.util.List;
 import org.panatrain.kernels.AdamWStep;
 import org.panatrain.kernels.Kernels;
+import org.panatrain.kernels.Philox;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -23,6 +24,7 @@ import org.panatrain.memory.Tensor;
 public final class CpuKernels implements Kernels {
     private final Parallel par;
     private final CpuReductions reductions;
+    private final CpuDropout dropout = new CpuDropout();
     private float[] layerNormPartials = new float[0];  // (chunks, 2, C) dweight/dbias partial sums
 
     private CpuKernels(int threads) {
@@ -181,17 +183,18 @@ public final class CpuKernels implements Kernels {
     // ---- attention ----------------------------------------------------------------------------
 
     @Override
-    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads) {
+    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads, float dropout, long seed) {
         int[] btc = attentionShapes("attentionForward", qkv, numHeads);
         int B = btc[0], T = btc[1], C = btc[2];
         Checks.matrix("attentionForward", "out", out, (long) B * T, C);
         Checks.f32("attentionForward", "att", att);
         Checks.shape("attentionForward", "att", att, B, numHeads, T, T);
-        CpuAttention.forward(par, out.data(), att.data(), qkv.data(), B, T, C, numHeads);
+        CpuAttention.forward(par, out.data(), att.data(), qkv.data(), B, T, C, numHeads, dropout, seed);
     }
 
     @Override
-    public void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads) {
+    public void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads,
+                                  float dropout, long seed) {
         String op = "attentionBackward";
         int[] btc = attentionShapes(op, qkv, numHeads);
         int B = btc[0], T = btc[1], C = btc[2];
@@ -201,7 +204,8 @@ public final class CpuKernels implements Kernels {
         Checks.shape(op, "att", att, B, numHeads, T, T);
         Checks.f32(op, "scratch", scratch);
         Checks.shape(op, "scratch", scratch, B, numHeads, T, T);
-        CpuAttention.backward(par, dqkv.data(), scratch.data(), dout.data(), qkv.data(), att.data(), B, T, C, numHeads);
+        CpuAttention.backward(par, dqkv.data(), scratch.data(), dout.data(), qkv.data(), att.data(), B, T, C, numHeads,
+                dropout, seed);
     }
 
     /** Checks qkv (B,T,3C) with NH dividing C; returns {B, T, C}. */
@@ -236,6 +240,20 @@ public final class CpuKernels implements Kernels {
         elementwise("add", out, a);
         elementwise("add", out, b);
         CpuPointwise.add(par, out.data(), a.data(), b.data(), out.numel());
+    }
+
+    @Override
+    public void dropout(Tensor out, Tensor inp, float p, long seed, boolean accumulate) {
+        elementwise("dropout", out, inp);
+        if (p == 0f) {   // every element kept, times 1: the same bits as a copy (evaluation runs here)
+            if (accumulate) {
+                CpuPointwise.accumulate(par, out.data(), inp.data(), out.numel());
+            } else if (out.data().address() != inp.data().address()) {
+                CpuPointwise.copy(par, out.data(), inp.data(), out.byteSize());
+            }
+            return;
+        }
+        dropout.run(par, out.data(), inp.data(), out.numel(), p, seed, accumulate);
     }
 
     private static void elementwise(String op, Tensor dst, Tensor src) {

@@ -94,7 +94,27 @@ final class RowTile {
      */
     static void accumulateOuter(MemorySegment w, long wRow0, int T, int rows, float[] x, int HSp, int from, int to,
                                 float[] acc, int accFirst) {
+        accumulateBroadcast(broadcastColumns(w, wRow0, T, rows, from, to), x, HSp, from, to, acc, accFirst);
+    }
+
+    /**
+     * {@link #accumulateOuter} with every weight w[k] (k its index in w) replaced by its dropout:
+     * w[k] * scale where {@link org.panatrain.kernels.Philox#keep}(seed, k, threshold), else 0.
+     */
+    static void accumulateOuterDropped(MemorySegment w, long wRow0, int T, int rows, float[] x, int HSp, int from, int to,
+                                       float[] acc, int accFirst, long seed, long threshold, float scale) {
         float[] wb = broadcastColumns(w, wRow0, T, rows, from, to);  // (to-from, 4, L)
+        for (int r = 0; r < rows; r++) {
+            float[] keep = CpuDropout.keepScales(to - from, wRow0 + (long) r * T + from, seed, threshold, scale);
+            for (int t2 = from, at = r * L; t2 < to; t2++, at += ROWS * L) {
+                FloatVector.fromArray(S, wb, at).mul(keep[t2 - from]).intoArray(wb, at);
+            }
+        }
+        accumulateBroadcast(wb, x, HSp, from, to, acc, accFirst);
+    }
+
+    /** acc[(t2 - accFirst)*HSp + j] += sum over r < 4 of wb[((t2-from)*4 + r)*L] * x[r*HSp + j]. */
+    private static void accumulateBroadcast(float[] wb, float[] x, int HSp, int from, int to, float[] acc, int accFirst) {
         int j = 0;
         for (; j + 4 * L <= HSp; j += 4 * L) {
             FloatVector x00 = FloatVector.fromArray(S, x, j), x01 = FloatVector.fromArray(S, x, j + L);

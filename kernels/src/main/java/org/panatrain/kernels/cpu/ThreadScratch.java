@@ -4,11 +4,13 @@ package org.panatrain.kernels.cpu;
 
 /** Numbered grow-only float arrays owned by the calling thread. */
 final class ThreadScratch {
-    static final int SLOTS = 8;
+    static final int SLOTS = 9;
     /** Slot RowTile uses for broadcast values; callers of RowTile use the others. */
     static final int ROW_TILE = 6;
     /** Slot CpuAttention uses for the row tile it transposes. */
     static final int TRANSPOSE_TILE = 7;
+    /** Slot CpuDropout uses for the keep scales of the elements it masks. */
+    static final int DROPOUT_MASK = 8;
 
     private static final ThreadLocal<float[][]> ARRAYS = ThreadLocal.withInitial(() -> new float[SLOTS][0]);
 

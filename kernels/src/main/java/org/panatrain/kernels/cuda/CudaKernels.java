@@ -2,7 +2,8 @@
 // native-src (loaded once per backend), the products run on cuBLASLt (the context's CudaMatmul). All work goes to
 // one stream; nothing is copied to the host except by download(). Scratch space (attention's
 // per-head copies, the partial sums of the deterministic reductions) lives in one device arena
-// that grows to the largest request and is then reused, so a training step allocates nothing
+// that grows to the largest request and is then reused (with dropout, the attention's dropped
+// probabilities too), so a training step allocates nothing
 // once the first step has run. FP8 is the scaled casts into it (castToFp8, castTransposeToFp8;
 // the FP8 matmul is CudaMatmul's); leaves out multi-GPU.
 package org.panatrain.kernels.cuda;
@@ -21,6 +22,7 @@ import org.panatrain.bindings.CudaStream;
 import org.panatrain.bindings.DeviceProperties;
 import org.panatrain.kernels.AdamWStep;
 import org.panatrain.kernels.Kernels;
+import org.panatrain.kernels.Philox;
 import org.panatrain.kernels.cuda.KernelLauncher.Grid;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.DeviceArena;
@@ -290,10 +292,10 @@ public final class CudaKernels implements Kernels {
     }
 
     @Override
-    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads) {
+    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads, float dropout, long seed) {
         AttentionShape s = AttentionShape.of(qkv, numHeads);
         requireSameDtype(qkv, out, att);
-        DeviceArena ws = scratch(4, s.headsBytes(qkv.dtype()));
+        DeviceArena ws = scratch(4, s.headsBytes(qkv.dtype()), dropout > 0 ? s.probsBytes(qkv.dtype()) : 0);
         Tensor q = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
         Tensor k = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
         Tensor v = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
@@ -304,15 +306,22 @@ public final class CudaKernels implements Kernels {
         batched(scores, q, false, k, true);                   // preatt = q k^T
         launcher.launch(PtxKernel.ATTENTION_SOFTMAX_FORWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()),
                 scores, scores, s.BNH(), s.T(), s.scale());
-        batched(y, scores, false, v, false);                  // y = att v
+        if (dropout > 0) {
+            Tensor dropped = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.T());   // (B*NH, T, T)
+            dropout(dropped, scores, dropout, seed, false);
+            batched(y, dropped, false, v, false);             // y = dropout(att) v
+        } else {
+            batched(y, scores, false, v, false);              // y = att v
+        }
         launcher.launch(PtxKernel.ATTENTION_HEADS_TO_ROWS.symbol(qkv.dtype()), perElement, out, y, s.B(), s.T(), s.NH(), s.HS());
     }
 
     @Override
-    public void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads) {
+    public void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads,
+                                  float dropout, long seed) {
         AttentionShape s = AttentionShape.of(qkv, numHeads);
         requireSameDtype(qkv, dqkv, scratch, dout, att);
-        DeviceArena ws = scratch(7, s.headsBytes(qkv.dtype()));
+        DeviceArena ws = scratch(7, s.headsBytes(qkv.dtype()), dropout > 0 ? s.probsBytes(qkv.dtype()) : 0);
         Tensor[] h = new Tensor[7]; // q, k, v, dq, dk, dv, dy: each (B*NH, T, HS)
         for (int i = 0; i < h.length; i++) {
             h[i] = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS());
@@ -324,11 +333,20 @@ public final class CudaKernels implements Kernels {
         launcher.launch(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement, q, k, v, qkv, s.B(), s.T(), s.NH(), s.HS());
         launcher.launch(PtxKernel.ATTENTION_ROWS_TO_HEADS.symbol(qkv.dtype()), perElement, dy, dout, s.B(), s.T(), s.NH(), s.HS());
         batched(dscores, dy, false, v, true);                 // datt = dy v^T
+        if (dropout > 0) {
+            dropout(dscores, dscores, dropout, seed, false);  // d(dropped att) -> d(att): the forward's mask
+        }
         launcher.launch(PtxKernel.ATTENTION_SOFTMAX_BACKWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()),
                 dscores, probs, s.BNH(), s.T(), s.scale());          // dpreatt, scale included
         batched(dq, dscores, false, k, false);                // dq = dpreatt k
         batched(dk, dscores, true, q, false);                 // dk = dpreatt^T q
-        batched(dv, probs, true, dy, false);                  // dv = att^T dy
+        if (dropout > 0) {
+            Tensor dropped = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.T());   // (B*NH, T, T)
+            dropout(dropped, probs, dropout, seed, false);
+            batched(dv, dropped, true, dy, false);            // dv = dropout(att)^T dy
+        } else {
+            batched(dv, probs, true, dy, false);              // dv = att^T dy
+        }
         launcher.launch(PtxKernel.ATTENTION_MERGE_HEADS_GRAD.symbol(qkv.dtype()), perElement,
                 dqkv, dq, dk, dv, s.B(), s.T(), s.NH(), s.HS());
     }
@@ -354,6 +372,22 @@ public final class CudaKernels implements Kernels {
         requireSameType(out, a);
         requireSameType(out, b);
         launcher.launch(PtxKernel.ADD.symbol(out.dtype()), launcher.gridStride(packs(out)), out, a, b, out.numel());
+    }
+
+    @Override
+    public void dropout(Tensor out, Tensor inp, float p, long seed, boolean accumulate) {
+        requireSameType(out, inp);
+        if (p == 0f) {   // every element kept, times 1: the same bits as a copy (evaluation runs here)
+            if (accumulate) {
+                accumulate(out, inp);
+            } else if (address(out) != address(inp)) {
+                copy(out, inp);
+            }
+            return;
+        }
+        int threshold = (int) Philox.threshold(p);   // unsigned in the kernel
+        launcher.launch(PtxKernel.DROPOUT.symbol(out.dtype()), launcher.gridStride(ceilDiv(out.numel(), 4)),
+                out, inp, out.numel(), seed, threshold, Philox.keepScale(p), accumulate ? 1 : 0);
     }
 
     // ---- loss ---------------------------------------------------------------------------------
@@ -481,7 +515,13 @@ public final class CudaKernels implements Kernels {
      * runs them in order.
      */
     private DeviceArena scratch(int count, long bytesEach) {
-        long need = count * ceilDiv(bytesEach, DeviceArena.ALIGNMENT) * DeviceArena.ALIGNMENT;
+        return scratch(count, bytesEach, 0);
+    }
+
+    /** {@link #scratch(int, long)} with room for one more buffer of {@code extraBytes}. */
+    private DeviceArena scratch(int count, long bytesEach, long extraBytes) {
+        long need = (count * ceilDiv(bytesEach, DeviceArena.ALIGNMENT) + ceilDiv(extraBytes, DeviceArena.ALIGNMENT))
+                * DeviceArena.ALIGNMENT;
         if (workspace == null || workspace.capacity() < need) {
             if (workspace != null) {
                 stream.synchronize();
@@ -537,6 +577,11 @@ public final class CudaKernels implements Kernels {
 
         float scale() {
             return (float) (1 / Math.sqrt(HS));
+        }
+
+        /** Bytes of one (B*NH, T, T) tensor of {@code dtype}. */
+        long probsBytes(DType dtype) {
+            return (long) BNH() * T * T * dtype.byteSize();
         }
     }
 

@@ -12,6 +12,7 @@ enum PtxKernel {
     ACCUMULATE("elementwise", "accumulate"),
     SCALE("elementwise", "scale"),
     ADD("elementwise", "add"),
+    DROPOUT("dropout", "dropout"),
     COPY_BYTES("elementwise", "copy_bytes", Variants.UNTYPED),
     GELU_FORWARD("gelu", "gelu_forward"),
     GELU_BACKWARD("gelu", "gelu_backward"),
