@@ -88,7 +88,7 @@ public final class Gpt2Step implements AutoCloseable {
         upload(tokens, hostTokens, inputs, "inputs");
         upload(targets, hostTargets, targetTokens, "targets");
         executor.setScalar(scaleSlot, lossWeight / (B * T));
-        executor.run(0, graph.ops().size());
+        executor.run(0, executor.opCount());
         return meanLoss();
     }
 

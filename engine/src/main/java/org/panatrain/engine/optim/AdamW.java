@@ -4,6 +4,7 @@
 package org.panatrain.engine.optim;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.SequencedMap;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
@@ -29,6 +30,8 @@ public final class AdamW extends OptimizerBase {
 
     private final AdamWConfig config;
     private final Kernels kernels;
+    private final AdamWStep decay = new AdamWStep(0f, 0f, 0f, 0f, 0f, 1);    // this step's scalars, set per step
+    private final AdamWStep noDecay = new AdamWStep(0f, 0f, 0f, 0f, 0f, 1);  // the same without weight decay
 
     public AdamW(Gpt2 model, AdamWConfig config) {
         super(model);
@@ -51,9 +54,11 @@ public final class AdamW extends OptimizerBase {
     @Override
     public void step(float lr) {
         stepCount++;
-        AdamWStep decay = new AdamWStep(lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay(), stepCount);
-        AdamWStep noDecay = new AdamWStep(lr, config.beta1(), config.beta2(), config.eps(), 0f, stepCount);
-        for (Parameter p : model.parameters()) {
+        decay.set(lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay(), stepCount);
+        noDecay.set(lr, config.beta1(), config.beta2(), config.eps(), 0f, stepCount);
+        List<Parameter> parameters = model.parameters();
+        for (int i = 0; i < parameters.size(); i++) {
+            Parameter p = parameters.get(i);
             kernels.adamW(p.value(), p.grad(), p.m(), p.v(), p.spec().decays() ? decay : noDecay);
         }
     }

@@ -23,16 +23,30 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code r * rowStride + c * colStride} of {@code data}, so a transposed operand is the same
  * memory with the strides swapped.
  *
+ * Mutable, so that a product reuses its two packings call after call instead of making new ones.
+ *
  * <pre>{@code
- * MatmulPacking a = new MatmulPacking(x.data(), K, 1);          // op(a) = x (M,K)
+ * MatmulPacking a = new MatmulPacking().set(x.data(), K, 1);    // op(a) = x (M,K)
  * a.packA(apack, i0, mc, p0, kc);                                // rows i0.., k p0..
  * }</pre>
  */
-record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
+final class MatmulPacking {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Vectors of exactly MR floats: one k-slice of an A micro-panel. */
     private static final VectorSpecies<Float> MR_SPECIES = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
+
+    private MemorySegment data;
+    private long rowStride;
+    private long colStride;
+
+    /** Reads {@code data} with these strides from now on (null drops the last operand); returns this. */
+    MatmulPacking set(MemorySegment data, long rowStride, long colStride) {
+        this.data = data;
+        this.rowStride = rowStride;
+        this.colStride = colStride;
+        return this;
+    }
 
     /**
      * Packs op(a) rows [i0, i0+mc) x k [p0, p0+kc) as ceil(mc/MR) micro-panels of kc x MR floats:
