@@ -221,8 +221,10 @@ final class CpuAttention {
         c.qkv = qkv;
         c.att = att;
         try {
-            forPairBlocks(par, c, (k, b, h, r0, r1) -> scoreGradBlock(k.d, k.dqkv, k.scratch, k.dout, k.qkv, k.att, b, h, r0, r1));
-            forPairBlocks(par, c, (k, b, h, c0, c1) -> keyValueGradBlock(k.d, k.dqkv, k.scratch, k.dout, k.qkv, k.att, b, h, c0, c1));
+            forPairBlocks(par, c, (k, b, h, r0, r1) ->
+                    scoreGradBlock(k.d, k.dqkv, k.scratch, k.dout, k.qkv, k.att, b, h, r0, r1));
+            forPairBlocks(par, c, (k, b, h, c0, c1) ->
+                    keyValueGradBlock(k.d, k.dqkv, k.scratch, k.dout, k.qkv, k.att, b, h, c0, c1));
         } finally {
             c.clear();
         }

@@ -18,6 +18,9 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>{@code
  * try (Parallel p = new Parallel(Parallel.defaultThreads())) {
  *     p.forRange(rows, 16, (start, end) -> { for (int r = start; r < end; r++) work(r); });
+ *     // on a hot path: operands in a reused object, its method as the body (no capturing lambda)
+ *     call.out = out;
+ *     p.forRange(rows, 16, call, Call::rows);       // Call.rows(int start, int end)
  * }
  * }</pre>
  */
