@@ -56,6 +56,10 @@ final class CpuAdamW {
 
         @Override
         void run(long i, long end) {
+            // locals, not fields, in the loop: loop-invariant for the JIT, as a lambda's captures were
+            MemorySegment param = this.param, grad = this.grad, m = this.m, v = this.v;
+            float decay = this.decay, stepSize = this.stepSize, invSqrtBc2 = this.invSqrtBc2;
+            float b1 = this.b1, b2 = this.b2, eps = this.eps;
             for (long vend = i + Vec.bound(end - i); i < vend; i += L) {
                 FloatVector g = Vec.load(grad, i);
                 FloatVector mi = Vec.load(m, i).mul(b1).add(g.mul(1 - b1));

@@ -33,21 +33,25 @@ final class CpuEncoder {
 
         /** out rows [n0, n1) = wte[tokens[b,t]] + wpe[t]. */
         void forwardRows(int n0, int n1) {
+            MemorySegment out = act, tokens = this.tokens, wte = this.wte, wpe = this.wpe;   // loop-invariant locals
+            int T = this.T, C = this.C;
             for (int n = n0; n < n1; n++) {
                 int token = tokens.getAtIndex(I, n);
                 int t = n % T;
-                Vec.add(act, (long) n * C, wte, (long) token * C, wpe, (long) t * C, C);
+                Vec.add(out, (long) n * C, wte, (long) token * C, wpe, (long) t * C, C);
             }
         }
 
         /** dwte, dwpe += dout for the channels of blocks [k0, k1). */
         void backwardChannels(int k0, int k1) {
+            MemorySegment dout = act, tokens = this.tokens, dwte = wte, dwpe = wpe;   // loop-invariant locals
+            int B = this.B, T = this.T, C = this.C;
             int c0 = k0 * CHANNEL_BLOCK, c1 = Math.min(C, k1 * CHANNEL_BLOCK), width = c1 - c0;
             for (int n = 0; n < B * T; n++) {
                 long src = (long) n * C + c0;
                 long token = tokens.getAtIndex(I, n);
-                Vec.accumulate(wte, token * C + c0, act, src, width);
-                Vec.accumulate(wpe, (long) (n % T) * C + c0, act, src, width);
+                Vec.accumulate(dwte, token * C + c0, dout, src, width);
+                Vec.accumulate(dwpe, (long) (n % T) * C + c0, dout, src, width);
             }
         }
 

@@ -184,6 +184,11 @@ public final class CpuMatmul {
 
         /** Tasks [t0, t1) of the current panel: task t is share t % shares of row block t / shares. */
         private void multiplyTasks(int t0, int t1) {
+            // locals, not fields, in the loops: loop-invariant for the JIT, as a lambda's captures were
+            float[] panel = this.panel;
+            int m = this.m, shares = this.shares, panels = this.panels, p0 = this.p0, kc = this.kc, j0 = this.j0, nc = this.nc;
+            boolean addOut = accumulate || p0 > 0;
+            MemorySegment addBias = p0 == 0 ? bias : null;
             Scratch s = SCRATCH.get();
             for (int t = t0; t < t1; t++) {
                 int block = t / shares, share = t % shares;
@@ -196,8 +201,7 @@ public final class CpuMatmul {
                 for (int jr = jr0; jr < jr1; jr += NR) {
                     for (int ir = 0; ir < mc; ir += MR) {
                         MatmulMicroKernel.multiply(kc, s.a, ir * kc, panel, jr * kc, s.tile);
-                        store(s.tile, ic + ir, Math.min(MR, mc - ir), j0 + jr, Math.min(NR, nc - jr),
-                                accumulate || p0 > 0, p0 == 0 ? bias : null);
+                        store(s.tile, ic + ir, Math.min(MR, mc - ir), j0 + jr, Math.min(NR, nc - jr), addOut, addBias);
                     }
                 }
             }
@@ -205,6 +209,8 @@ public final class CpuMatmul {
 
         /** out[i0 + r, j0 + j] = tile[r, j] [+ out] [+ bias[j0 + j]] for r < rows, j < cols. */
         private void store(float[] tile, int i0, int rows, int j0, int cols, boolean addOut, MemorySegment addBias) {
+            MemorySegment out = this.out;   // loop-invariant locals
+            int n = this.n;
             for (int r = 0; r < rows; r++) {
                 long rowByte = ((long) (i0 + r) * n + j0) * Float.BYTES;
                 for (int v = 0; v < NR_VECTORS && v * L < cols; v++) {

@@ -70,6 +70,8 @@ final class CpuReductions {
 
     /** biasBackward's column vectors [j0, j1). */
     private void biasColumns(int j0, int j1) {
+        MemorySegment dbias = this.dbias, dout = this.dout;   // loop-invariant locals
+        int N = this.N, OC = this.OC;
         for (int j = j0; j < j1; j++) {
             long col = (long) j * L;
             FloatVector acc0 = FloatVector.zero(Vec.S), acc1 = FloatVector.zero(Vec.S);

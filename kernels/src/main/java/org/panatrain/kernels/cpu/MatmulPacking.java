@@ -53,6 +53,8 @@ final class MatmulPacking {
      * element (i0 + ir + r, p0 + p) goes to dst[ir * kc + p * MR + r]; rows past mc are zero.
      */
     void packA(float[] dst, int i0, int mc, int p0, int kc) {
+        MemorySegment data = this.data;   // loop-invariant locals (the fields change between products)
+        long rowStride = this.rowStride, colStride = this.colStride;
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir);
             int base = ir * kc;
@@ -81,6 +83,8 @@ final class MatmulPacking {
      * element (p0 + p, j0 + jr + j) goes to dst[dstOffset + jr * kc + p * NR + j]; columns past nc are zero.
      */
     void packB(float[] dst, int dstOffset, int p0, int kc, int j0, int nc) {
+        MemorySegment data = this.data;   // loop-invariant locals (the fields change between products)
+        long rowStride = this.rowStride, colStride = this.colStride;
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             int base = dstOffset + jr * kc;
