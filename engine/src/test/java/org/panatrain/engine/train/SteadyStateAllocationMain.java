@@ -1,14 +1,15 @@
 // The measurement SteadyStateAllocationTest runs in a fresh JVM: for each configuration (an
 // optimizer and a gradient accumulation), warm up a CPU training step of the built-in task's
 // model until the JIT has compiled it, then count the heap bytes 50 steps allocate
-// (com.sun.management.ThreadMXBean), on the calling thread and on all threads, in up to
-// MAX_WINDOWS windows of 50 steps until one is free of allocations on the calling thread, and
-// write one line "optimizer accumulation warmup caller all windows" (the last window's bytes) per
-// configuration to the file named by the first argument. Why windows: for a few hundred steps
-// after warm-up the JIT still allocates now and then on the calling thread (measured: 56 to 616
-// bytes in some 10-step windows, by JFR Strings and byte arrays attributed to compiled frames of
-// Executor.run and Lion.step: a newly compiled method resolving its constants, a deoptimization
-// rematerializing objects it had eliminated); an allocation the step itself makes shows in every window. All configurations run in this one JVM, one after the other, so that the
+// (com.sun.management.ThreadMXBean), on the calling thread and on the other threads (the
+// backend's workers), in up to MAX_WINDOWS windows of 50 steps until one fits the test's bounds,
+// and write one line "optimizer accumulation warmup caller others windows" (the last window's
+// bytes) per configuration to the file named by the first argument. Why windows: for a few
+// hundred steps after warm-up the JIT still allocates now and then (measured on the calling
+// thread: 56 to 616 bytes in some 10-step windows, by JFR Strings and byte arrays attributed to
+// compiled frames of Executor.run and Lion.step: a newly compiled method resolving its constants,
+// a deoptimization rematerializing objects it had eliminated); an allocation the step itself
+// makes shows in every window. All configurations run in this one JVM, one after the other, so that the
 // test pays for one JVM start and one JIT warm-up of the shared kernels.
 package org.panatrain.engine.train;
 
@@ -61,35 +62,42 @@ public final class SteadyStateAllocationMain {
     }
 
     /**
-     * "warmup caller all windows": warm-up steps taken, the bytes the calling thread and all threads
-     * allocated in the last window of 50 steps, and the number of windows run.
+     * "warmup caller others windows": warm-up steps taken, the bytes the calling thread and all
+     * other threads (the backend's workers) allocated in the last window of 50 steps, and the
+     * number of windows run.
      */
     private static String measure(Gpt2Step step, Optimizer optimizer, int[] inputs, int[] targets, int accumulation) {
         int warmup = 0;
-        long recent = Long.MAX_VALUE;
-        // until 10 steps in a row fit the caller's bound
-        while (recent > 10 * SteadyStateAllocationTest.CALLER_BYTES_PER_STEP && warmup < MAX_WARMUP_STEPS) {
-            long start = THREADS.getCurrentThreadAllocatedBytes();
-            for (int s = 0; s < 10; s++) {
-                trainingStep(step, optimizer, inputs, targets, accumulation);
-            }
-            recent = THREADS.getCurrentThreadAllocatedBytes() - start;
+        long[] recent = {Long.MAX_VALUE, Long.MAX_VALUE};
+        // until 10 steps in a row fit the bounds on every thread (the workers run code of their own to compile)
+        while (!fits(recent, 10) && warmup < MAX_WARMUP_STEPS) {
+            recent = allocatedBy(10, step, optimizer, inputs, targets, accumulation);
             warmup += 10;
         }
-        long caller = Long.MAX_VALUE;
-        long all = Long.MAX_VALUE;
+        long[] window = {Long.MAX_VALUE, Long.MAX_VALUE};
         int windows = 0;
-        while (caller > SteadyStateAllocationTest.CALLER_BYTES_PER_STEP * MEASURED_STEPS && windows < MAX_WINDOWS) {
-            Map<Long, Long> before = allThreads();
-            long callerBefore = THREADS.getCurrentThreadAllocatedBytes();
-            for (int s = 0; s < MEASURED_STEPS; s++) {
-                trainingStep(step, optimizer, inputs, targets, accumulation);
-            }
-            caller = THREADS.getCurrentThreadAllocatedBytes() - callerBefore;
-            all = allocatedSince(before);
+        while (!fits(window, MEASURED_STEPS) && windows < MAX_WINDOWS) {
+            window = allocatedBy(MEASURED_STEPS, step, optimizer, inputs, targets, accumulation);
             windows++;
         }
-        return warmup + " " + caller + " " + all + " " + windows;
+        return warmup + " " + window[0] + " " + window[1] + " " + windows;
+    }
+
+    private static boolean fits(long[] callerAndOthers, int steps) {
+        return callerAndOthers[0] <= SteadyStateAllocationTest.CALLER_BYTES_PER_STEP * steps
+                && callerAndOthers[1] <= SteadyStateAllocationTest.OTHER_THREADS_BYTES_PER_STEP * steps;
+    }
+
+    /** {caller, others}: heap bytes the calling thread and the other live threads allocated in {@code steps} steps. */
+    private static long[] allocatedBy(int steps, Gpt2Step step, Optimizer optimizer, int[] inputs, int[] targets,
+                                      int accumulation) {
+        Map<Long, Long> before = otherThreads();
+        long callerBefore = THREADS.getCurrentThreadAllocatedBytes();
+        for (int s = 0; s < steps; s++) {
+            trainingStep(step, optimizer, inputs, targets, accumulation);
+        }
+        long caller = THREADS.getCurrentThreadAllocatedBytes() - callerBefore;
+        return new long[] {caller, allocatedSince(before)};
     }
 
     /** One optimizer step of the trainer: zero, accumulate the micro-batches, clip at 1, update. */
@@ -102,24 +110,26 @@ public final class SteadyStateAllocationMain {
         optimizer.step(1e-3f);
     }
 
-    /** Allocated bytes of every live thread, by thread id. */
-    private static Map<Long, Long> allThreads() {
+    /** Allocated bytes of every live thread but this one, by thread id. */
+    private static Map<Long, Long> otherThreads() {
         long[] ids = THREADS.getAllThreadIds();
         long[] bytes = THREADS.getThreadAllocatedBytes(ids);
         Map<Long, Long> m = new HashMap<>();
         for (int i = 0; i < ids.length; i++) {
-            m.put(ids[i], bytes[i]);
+            if (ids[i] != Thread.currentThread().threadId()) {
+                m.put(ids[i], bytes[i]);
+            }
         }
         return m;
     }
 
-    /** Bytes allocated since {@code before} by the threads alive now (a thread started since counts whole). */
+    /** Bytes allocated since {@code before} by the other threads alive now (a thread started since counts whole). */
     private static long allocatedSince(Map<Long, Long> before) {
         long[] ids = THREADS.getAllThreadIds();
         long[] bytes = THREADS.getThreadAllocatedBytes(ids);
         long sum = 0;
         for (int i = 0; i < ids.length; i++) {
-            if (bytes[i] >= 0) {
+            if (bytes[i] >= 0 && ids[i] != Thread.currentThread().threadId()) {
                 sum += bytes[i] - before.getOrDefault(ids[i], 0L);
             }
         }

@@ -1,6 +1,6 @@
 // After warm-up a CPU training step (zeroGrad, forward/backward of each micro-batch, clip, the
-// optimizer's update) allocates nothing on the calling thread's Java heap, with each optimizer and
-// with gradient accumulation. SteadyStateAllocationMain measures it in a fresh JVM: in this one
+// optimizer's update) allocates nothing on the calling thread's Java heap, with each optimizer
+// and with gradient accumulation; the backend's worker threads stay within a loose bound. SteadyStateAllocationMain measures it in a fresh JVM: in this one
 // the kernels have been compiled for other tests' shapes, and a vector kernel the JIT compiled
 // without its intrinsics allocates a box per vector op (18 MB a step measured here).
 package org.panatrain.engine.train;
@@ -28,17 +28,19 @@ class SteadyStateAllocationTest {
      */
     static final long CALLER_BYTES_PER_STEP = 0;
     /**
-     * Bytes per step all threads together may allocate: a loose bound that catches the unwarmed
-     * step (36 MB) but not worse JIT luck. Measured: 0 in most runs, but some runs see megabytes
-     * a step where a worker keeps running a vector kernel (by JFR, MatmulPacking.packA's masked
-     * load, or CpuReductions' sum of squares) as compiled without the Vector API's intrinsics:
-     * one box per vector op.
+     * Bytes per step the other threads (the backend's workers) may allocate: a loose bound that
+     * catches the unwarmed step (36 MB) but not JIT luck. Measured: 0 in most configurations and
+     * runs, but in some runs 1.4 MB a step (on gpt2's test model) for 1000 steps and more, where a
+     * worker runs a vector kernel as compiled without the Vector API's intrinsics: by JFR,
+     * MatmulPacking.packB's load going through a compiled VectorSupport.load, or CpuReductions'
+     * column sums calling a separately compiled Vec.load (a vector returned from a call that was
+     * not inlined is boxed). MatmulPacking's masked loads, another such source, are gone.
      */
-    static final long ALL_THREADS_BYTES_PER_STEP = 8L << 20;
+    static final long OTHER_THREADS_BYTES_PER_STEP = 8L << 20;
 
     static final List<String> CONFIGURATIONS = List.of(SteadyStateAllocationMain.CONFIGURATIONS);
 
-    /** "warmup caller all" by configuration ("adamw 1"), from one child JVM for all of them. */
+    /** {warmup, caller, others, windows} by configuration ("adamw 1"), from one child JVM for all of them. */
     private static final Map<String, long[]> MEASURED = new HashMap<>();
 
     @BeforeAll
@@ -60,10 +62,10 @@ class SteadyStateAllocationTest {
         assertThat(m).as("measurement of %s", configuration).isNotNull();
         int steps = SteadyStateAllocationMain.MEASURED_STEPS;
         System.err.printf("%s: heap allocated over %d warm steps (after %d warm-up steps, window %d): calling thread %d bytes,"
-                + " all threads %d bytes%n", configuration, steps, m[0], m[3], m[1], m[2]);
+                + " other threads %d bytes%n", configuration, steps, m[0], m[3], m[1], m[2]);
         assertThat(m[1]).as("bytes the calling thread allocated in %d steps (%s)", steps, configuration)
                 .isLessThanOrEqualTo(CALLER_BYTES_PER_STEP * steps);
-        assertThat(m[2]).as("bytes all threads allocated in %d steps (%s)", steps, configuration)
-                .isLessThanOrEqualTo(ALL_THREADS_BYTES_PER_STEP * steps);
+        assertThat(m[2]).as("bytes the other threads allocated in %d steps (%s)", steps, configuration)
+                .isLessThanOrEqualTo(OTHER_THREADS_BYTES_PER_STEP * steps);
     }
 }

@@ -11,10 +11,10 @@ import static org.panatrain.kernels.cpu.MatmulMicroKernel.NR_VECTORS;
 import static org.panatrain.kernels.cpu.MatmulMicroKernel.SPECIES;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -45,6 +45,7 @@ public final class CpuMatmul {
     /** Below this many multiply-adds a product runs on the calling thread. */
     private static final long PARALLEL_MIN_MACS = 1L << 18;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /** One thread's packing buffers and register-tile spill, reused by every call on that thread. */
     private static final class Scratch {
@@ -225,15 +226,18 @@ public final class CpuMatmul {
                             x = x.add(FloatVector.fromMemorySegment(SPECIES, addBias, biasAt, ORDER));
                         }
                         x.intoMemorySegment(out, at, ORDER);
-                    } else {
-                        VectorMask<Float> mask = SPECIES.indexInRange(v * L, cols);
-                        if (addOut) {
-                            x = x.add(FloatVector.fromMemorySegment(SPECIES, out, at, ORDER, mask));
+                    } else {   // the last columns: element by element (no masked vectors: see MatmulPacking)
+                        for (int j = v * L; j < cols; j++) {
+                            long atJ = rowByte + (long) j * Float.BYTES;
+                            float y = tile[r * NR + j];
+                            if (addOut) {
+                                y += out.get(F32, atJ);
+                            }
+                            if (addBias != null) {
+                                y += addBias.get(F32, (long) (j0 + j) * Float.BYTES);
+                            }
+                            out.set(F32, atJ, y);
                         }
-                        if (addBias != null) {
-                            x = x.add(FloatVector.fromMemorySegment(SPECIES, addBias, biasAt, ORDER, mask));
-                        }
-                        x.intoMemorySegment(out, at, ORDER, mask);
                     }
                 }
             }

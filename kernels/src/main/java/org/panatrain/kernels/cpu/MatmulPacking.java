@@ -14,7 +14,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -24,6 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * memory with the strides swapped.
  *
  * Mutable, so that a product reuses its two packings call after call instead of making new ones.
+ * Partial micro-panels are copied element by element, not with masked vector loads: in these
+ * large methods the JIT sometimes compiled a masked load without its intrinsic (the mask's class
+ * not known where it is used), and the Vector API's fallback then allocates an array per load on
+ * the worker threads (measured by JFR in packA: 2.4 to 33 MB a step of SteadyStateAllocationTest's model).
  *
  * <pre>{@code
  * MatmulPacking a = new MatmulPacking().set(x.data(), K, 1);    // op(a) = x (M,K)
@@ -68,11 +71,17 @@ final class MatmulPacking {
                         dst[d] = data.getAtIndex(F32, src + p);
                     }
                 }
-            } else {                     // op(a) = a^T: one MR-float vector per k
-                VectorMask<Float> valid = MR_SPECIES.indexInRange(0, rows);
+            } else if (rows == MR) {     // op(a) = a^T: one MR-float vector per k
                 for (int p = 0; p < kc; p++) {
                     long src = ((p0 + p) * colStride + i0 + ir) * Float.BYTES;
-                    FloatVector.fromMemorySegment(MR_SPECIES, data, src, ORDER, valid).intoArray(dst, base + p * MR);
+                    FloatVector.fromMemorySegment(MR_SPECIES, data, src, ORDER).intoArray(dst, base + p * MR);
+                }
+            } else {                     // a^T's last rows: element by element (see the class comment on masks)
+                for (int p = 0; p < kc; p++) {
+                    long src = (p0 + p) * colStride + i0 + ir;
+                    for (int r = 0, d = base + p * MR; r < rows; r++) {
+                        dst[d + r] = data.getAtIndex(F32, src + r);
+                    }
                 }
             }
         }
@@ -97,10 +106,10 @@ final class MatmulPacking {
                             FloatVector.fromMemorySegment(SPECIES, data, src + (long) v * L * Float.BYTES, ORDER)
                                     .intoArray(dst, d + v * L);
                         }
-                    } else {
-                        for (int v = 0; v < NR_VECTORS; v++) {
-                            FloatVector.fromMemorySegment(SPECIES, data, src + (long) v * L * Float.BYTES, ORDER,
-                                    SPECIES.indexInRange(v * L, cols)).intoArray(dst, d + v * L);
+                    } else {             // the last columns: element by element, zeros past them
+                        long first = src / Float.BYTES;
+                        for (int j = 0; j < NR; j++) {
+                            dst[d + j] = j < cols ? data.getAtIndex(F32, first + j) : 0f;
                         }
                     }
                 }
