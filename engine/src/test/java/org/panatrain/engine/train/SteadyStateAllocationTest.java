@@ -29,12 +29,13 @@ class SteadyStateAllocationTest {
     static final long CALLER_BYTES_PER_STEP = 0;
     /**
      * Bytes per step the other threads (the backend's workers) may allocate: a loose bound that
-     * catches the unwarmed step (36 MB) but not JIT luck. Measured: 0 in most configurations and
-     * runs, but in some runs 1.4 MB a step (on gpt2's test model) for 1000 steps and more, where a
-     * worker runs a vector kernel as compiled without the Vector API's intrinsics: by JFR,
-     * MatmulPacking.packB's load going through a compiled VectorSupport.load, or CpuReductions'
-     * column sums calling a separately compiled Vec.load (a vector returned from a call that was
-     * not inlined is boxed). MatmulPacking's masked loads, another such source, are gone.
+     * catches the unwarmed step (36 MB) but not JIT luck. Measured: 0 in some runs; in others
+     * exactly 2.25 MiB per micro-batch's forward/backward, every step, in every configuration of
+     * the run: a worker running a vector kernel as compiled without the Vector API's intrinsics,
+     * which boxes every vector (not found: it did not happen under JFR, which changes what the JIT
+     * does). Found by JFR and removed: MatmulPacking's masked loads compiled without their
+     * intrinsic (2.4 to 33 MB a step), and a branch in packB's partial-column loop that made C2
+     * recompile packB over and over for hundreds of steps (1.4 MB a step meanwhile).
      */
     static final long OTHER_THREADS_BYTES_PER_STEP = 8L << 20;
 

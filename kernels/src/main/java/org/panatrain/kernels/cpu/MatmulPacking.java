@@ -98,6 +98,9 @@ final class MatmulPacking {
             int cols = Math.min(NR, nc - jr);
             int base = dstOffset + jr * kc;
             if (colStride == 1) {        // op(b) row-major: vector copies along each k row
+                if (cols < NR) {
+                    Arrays.fill(dst, base, base + kc * NR, 0f);
+                }
                 for (int p = 0; p < kc; p++) {
                     long src = ((p0 + p) * rowStride + j0 + jr) * Float.BYTES;
                     int d = base + p * NR;
@@ -106,10 +109,10 @@ final class MatmulPacking {
                             FloatVector.fromMemorySegment(SPECIES, data, src + (long) v * L * Float.BYTES, ORDER)
                                     .intoArray(dst, d + v * L);
                         }
-                    } else {             // the last columns: element by element, zeros past them
-                        long first = src / Float.BYTES;
-                        for (int j = 0; j < NR; j++) {
-                            dst[d + j] = j < cols ? data.getAtIndex(F32, first + j) : 0f;
+                    } else {             // the last columns: element by element (no branch in the loop:
+                        long first = src / Float.BYTES;   // one there made C2 recompile packB over and over)
+                        for (int j = 0; j < cols; j++) {
+                            dst[d + j] = data.getAtIndex(F32, first + j);
                         }
                     }
                 }
