@@ -33,7 +33,7 @@ public final class SteadyStateAllocationMain {
     /** The configurations measured: every optimizer without accumulation, and AdamW with 2 micro-batches a step. */
     static final String[] CONFIGURATIONS = {"adamw 1", "lion 1", "adafactor 1", "adamw8bit 1", "adamw 2"};
     private static final int MAX_WARMUP_STEPS = 1000;
-    static final int MAX_WINDOWS = 5;
+    static final int MAX_WINDOWS = 10;
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
