@@ -7,6 +7,7 @@ package org.panatrain.memory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicLong;
 import org.panatrain.bindings.CudaDriver;
 import org.panatrain.bindings.CudaException;
 
@@ -24,6 +25,8 @@ import org.panatrain.bindings.CudaException;
 public final class DeviceArena implements AutoCloseable, MemoryLedger.Entry {
     /** Alignment of every buffer: what cuBLASLt and vectorized kernels want (cudaMalloc gives 256). */
     public static final long ALIGNMENT = 256;
+    /** Successful cuMemAlloc calls of {@link #allocate}, in this JVM: a steady training step makes none. */
+    private static final AtomicLong ALLOCATIONS = new AtomicLong();
 
     private final String name;
     private final long base;             // CUdeviceptr of the one allocation
@@ -49,7 +52,23 @@ public final class DeviceArena implements AutoCloseable, MemoryLedger.Entry {
             if (rc != CudaDriver.CUDA_SUCCESS) {
                 throw allocationFailure("cuMemAlloc", rc, capacity, "device arena \"" + name + "\"");
             }
+            ALLOCATIONS.incrementAndGet();
             return new DeviceArena(name, p.get(ValueLayout.JAVA_LONG, 0), capacity);
+        }
+    }
+
+    /** Device arenas allocated (cuMemAlloc calls) in this JVM so far, on any thread: a test's probe. */
+    public static long allocationCount() {
+        return ALLOCATIONS.get();
+    }
+
+    /** Free bytes of the current context's device now (cuMemGetInfo), counting every process's use. */
+    public static long freeDeviceBytes() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment free = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = a.allocate(ValueLayout.JAVA_LONG);
+            CudaDriver.check(CudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
+            return free.get(ValueLayout.JAVA_LONG, 0);
         }
     }
 

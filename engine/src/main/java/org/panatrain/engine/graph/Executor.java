@@ -88,6 +88,11 @@ public final class Executor implements AutoCloseable {
         seeds[slot] = value;
     }
 
+    /** Number of ops of the graph (no list view made, unlike graph.ops().size()). */
+    public int opCount() {
+        return ops.length;
+    }
+
     /** Runs ops [from, to) in order. */
     public void run(int from, int to) {
         for (int i = from; i < to; i++) {

@@ -132,7 +132,7 @@ public final class Gpt2Step implements AutoCloseable {
      */
     public float forwardBackward(float lossWeight) {
         executor.setScalar(scaleSlot, lossWeight / (B * T));
-        executor.run(0, graph.ops().size());
+        executor.run(0, executor.opCount());
         nextMicroStep();
         return meanLoss();
     }

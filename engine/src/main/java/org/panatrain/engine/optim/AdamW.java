@@ -34,6 +34,8 @@ public final class AdamW extends OptimizerBase {
     private final Kernels kernels;
     private final List<Tensor> m; // per parameter, its shape: first moment
     private final List<Tensor> v; // second moment
+    private final AdamWStep decay = new AdamWStep(0f, 0f, 0f, 0f, 0f, 1);    // this step's scalars, set per step
+    private final AdamWStep noDecay = new AdamWStep(0f, 0f, 0f, 0f, 0f, 1);  // the same without weight decay
 
     public AdamW(Gpt2 model, AdamWConfig config) {
         super(model);
@@ -58,8 +60,8 @@ public final class AdamW extends OptimizerBase {
     @Override
     public void step(float lr) {
         stepCount++;
-        AdamWStep decay = new AdamWStep(lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay(), stepCount);
-        AdamWStep noDecay = new AdamWStep(lr, config.beta1(), config.beta2(), config.eps(), 0f, stepCount);
+        decay.set(lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay(), stepCount);
+        noDecay.set(lr, config.beta1(), config.beta2(), config.eps(), 0f, stepCount);
         List<Parameter> parameters = model.parameters();
         for (int i = 0; i < parameters.size(); i++) {
             Parameter p = parameters.get(i);

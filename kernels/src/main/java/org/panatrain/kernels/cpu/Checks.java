@@ -3,7 +3,6 @@
 // content checks except token ranges (see CpuKernels).
 package org.panatrain.kernels.cpu;
 
-import java.util.Arrays;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -45,14 +44,12 @@ final class Checks {
         }
     }
 
-    /** t has exactly {@code shape}. */
-    static void shape(String op, String name, Tensor t, int... shape) {
-        boolean same = t.rank() == shape.length;
-        for (int i = 0; same && i < shape.length; i++) {
-            same = t.dim(i) == shape[i];   // not t.shape(): that is a copy, and this runs every step
-        }
-        if (!same) {
-            throw new IllegalArgumentException(op + ": " + name + " must have shape " + Arrays.toString(shape) + ", got " + t);
+    /** t has exactly the shape (d0, d1, d2, d3); four ints, not varargs, so that a check allocates nothing. */
+    static void shape(String op, String name, Tensor t, int d0, int d1, int d2, int d3) {
+        // not t.shape(): that is a copy, and this runs every step
+        if (t.rank() != 4 || t.dim(0) != d0 || t.dim(1) != d1 || t.dim(2) != d2 || t.dim(3) != d3) {
+            throw new IllegalArgumentException(op + ": " + name + " must have shape [" + d0 + ", " + d1 + ", " + d2 + ", "
+                    + d3 + "], got " + t);
         }
     }
 

@@ -12,6 +12,8 @@ import org.panatrain.kernels.AdamWStep;
 
 /** adamW over four flat FP32 segments of n elements. */
 final class CpuAdamW {
+    private static final ThreadLocal<Update> UPDATES = ThreadLocal.withInitial(Update::new);
+
     private CpuAdamW() {
     }
 
@@ -21,11 +23,43 @@ final class CpuAdamW {
      */
     static void step(Parallel par, MemorySegment param, MemorySegment grad, MemorySegment m, MemorySegment v, long n,
                      AdamWStep s) {
-        float decay = 1 - s.lr() * s.weightDecay();
-        float stepSize = (float) (s.lr() / (1 - Math.pow(s.beta1(), s.t())));
-        float invSqrtBc2 = (float) (1 / Math.sqrt(1 - Math.pow(s.beta2(), s.t())));
-        float b1 = s.beta1(), b2 = s.beta2(), eps = s.eps();
-        CpuPointwise.forElements(par, n, (i, end) -> {
+        Update u = UPDATES.get();
+        u.param = param;
+        u.grad = grad;
+        u.m = m;
+        u.v = v;
+        u.decay = 1 - s.lr() * s.weightDecay();
+        u.stepSize = (float) (s.lr() / (1 - Math.pow(s.beta1(), s.t())));
+        u.invSqrtBc2 = (float) (1 / Math.sqrt(1 - Math.pow(s.beta2(), s.t())));
+        u.b1 = s.beta1();
+        u.b2 = s.beta2();
+        u.eps = s.eps();
+        try {
+            CpuPointwise.forElements(par, n, u);
+        } finally {
+            u.param = u.grad = u.m = u.v = null;
+        }
+    }
+
+    /** The operands of one update; one object per calling thread, reused call after call. */
+    private static final class Update extends CpuPointwise.ElementCall {
+        private MemorySegment param;
+        private MemorySegment grad;
+        private MemorySegment m;
+        private MemorySegment v;
+        private float decay;
+        private float stepSize;
+        private float invSqrtBc2;
+        private float b1;
+        private float b2;
+        private float eps;
+
+        @Override
+        void run(long i, long end) {
+            // locals, not fields, in the loop: loop-invariant for the JIT, as a lambda's captures were
+            MemorySegment param = this.param, grad = this.grad, m = this.m, v = this.v;
+            float decay = this.decay, stepSize = this.stepSize, invSqrtBc2 = this.invSqrtBc2;
+            float b1 = this.b1, b2 = this.b2, eps = this.eps;
             for (long vend = i + Vec.bound(end - i); i < vend; i += L) {
                 FloatVector g = Vec.load(grad, i);
                 FloatVector mi = Vec.load(m, i).mul(b1).add(g.mul(1 - b1));
@@ -45,6 +79,6 @@ final class CpuAdamW {
                 v.setAtIndex(F, i, vi);
                 param.setAtIndex(F, i, param.getAtIndex(F, i) * decay - mi * stepSize / denom);
             }
-        });
+        }
     }
 }

@@ -21,19 +21,40 @@ import org.panatrain.kernels.Philox;
 
 /** attention over qkv (B,T,3C), att (B,NH,T,T), out/dout (B,T,C); HS = C/NH. */
 final class CpuAttention {
+    private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+
     private CpuAttention() {
     }
 
     /**
      * Geometry of one call; offsets of head h of row (b,t) in qkv and out. The dropout of the
-     * probabilities: its Philox seed, threshold (0: none) and the scale of kept values.
+     * probabilities: its Philox seed, threshold (0: none) and the scale of kept values. Set per
+     * call, reused.
      */
-    private record Dims(int B, int T, int C, int NH, int HS, int HSp, float scale, long seed, long threshold,
-                        float keepScale) {
-        static Dims of(int B, int T, int C, int NH, float dropout, long seed) {
-            int HS = C / NH;
-            return new Dims(B, T, C, NH, HS, Vec.roundUp(HS), (float) (1 / Math.sqrt(HS)), seed,
-                    Philox.threshold(dropout), Philox.keepScale(dropout));
+    private static final class Dims {
+        private int B;
+        private int T;
+        private int C;
+        private int NH;
+        private int HS;
+        private int HSp;
+        private float scale;
+        private long seed;
+        private long threshold;
+        private float keepScale;
+
+        Dims set(int B, int T, int C, int NH, float dropout, long seed) {
+            this.B = B;
+            this.T = T;
+            this.C = C;
+            this.NH = NH;
+            this.HS = C / NH;
+            this.HSp = Vec.roundUp(HS);
+            this.scale = (float) (1 / Math.sqrt(HS));
+            this.seed = seed;
+            this.threshold = Philox.threshold(dropout);
+            this.keepScale = Philox.keepScale(dropout);
+            return this;
         }
 
         boolean dropout() {
@@ -62,29 +83,62 @@ final class CpuAttention {
         }
     }
 
-    /** A body over pair (b, h) and rows/columns [r0, r1). */
+    /**
+     * The operands of one forward or backward phase, one object per calling thread, reused call
+     * after call, so that handing the work items to the threads allocates nothing.
+     */
+    private static final class Call {
+        private final Dims d = new Dims();
+        private MemorySegment out;       // forward only
+        private MemorySegment att;
+        private MemorySegment qkv;
+        private MemorySegment dqkv;      // backward only
+        private MemorySegment scratch;   // backward only
+        private MemorySegment dout;      // backward only
+        private PairBlock body;
+        private int blocks;              // row or column blocks per pair
+
+        /** Work items [i0, i1): item i is block i % blocks of pair i / blocks. */
+        void items(int i0, int i1) {
+            for (int i = i0; i < i1; i++) {
+                int pair = i / blocks, blk = i % blocks;
+                body.run(this, pair / d.NH, pair % d.NH, Parallel.chunkStart(d.T, blocks, blk),
+                        Parallel.chunkStart(d.T, blocks, blk + 1));
+            }
+        }
+
+        void clear() {
+            out = att = qkv = dqkv = scratch = dout = null;
+            body = null;
+        }
+    }
+
+    /** A body over pair (b, h) and rows/columns [r0, r1), reading the operands from the call. */
     @FunctionalInterface
     private interface PairBlock {
-        void run(int b, int h, int r0, int r1);
+        void run(Call c, int b, int h, int r0, int r1);
     }
 
     /** Runs body over every pair split into row blocks: about four work items per thread. */
-    private static void forPairBlocks(Parallel par, Dims d, PairBlock body) {
-        int pairs = d.B * d.NH;
-        int blocks = Math.min(d.T, Math.max(1, (4 * par.threads() + pairs - 1) / pairs));
-        par.forRange(pairs * blocks, 1, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                int pair = i / blocks, blk = i % blocks;
-                body.run(pair / d.NH, pair % d.NH, Parallel.chunkStart(d.T, blocks, blk),
-                        Parallel.chunkStart(d.T, blocks, blk + 1));
-            }
-        });
+    private static void forPairBlocks(Parallel par, Call c, PairBlock body) {
+        int pairs = c.d.B * c.d.NH;
+        c.blocks = Math.min(c.d.T, Math.max(1, (4 * par.threads() + pairs - 1) / pairs));
+        c.body = body;
+        par.forRange(pairs * c.blocks, 1, c, Call::items);
     }
 
     static void forward(Parallel par, MemorySegment out, MemorySegment att, MemorySegment qkv, int B, int T, int C, int NH,
                         float dropout, long seed) {
-        Dims d = Dims.of(B, T, C, NH, dropout, seed);
-        forPairBlocks(par, d, (b, h, r0, r1) -> forwardBlock(d, out, att, qkv, b, h, r0, r1));
+        Call c = CALLS.get();
+        c.d.set(B, T, C, NH, dropout, seed);
+        c.out = out;
+        c.att = att;
+        c.qkv = qkv;
+        try {
+            forPairBlocks(par, c, (k, b, h, r0, r1) -> forwardBlock(k.d, k.out, k.att, k.qkv, b, h, r0, r1));
+        } finally {
+            c.clear();
+        }
     }
 
     private static void forwardBlock(Dims d, MemorySegment out, MemorySegment att, MemorySegment qkv,
@@ -190,9 +244,21 @@ final class CpuAttention {
 
     static void backward(Parallel par, MemorySegment dqkv, MemorySegment scratch, MemorySegment dout, MemorySegment qkv,
                          MemorySegment att, int B, int T, int C, int NH, float dropout, long seed) {
-        Dims d = Dims.of(B, T, C, NH, dropout, seed);
-        forPairBlocks(par, d, (b, h, r0, r1) -> scoreGradBlock(d, dqkv, scratch, dout, qkv, att, b, h, r0, r1));
-        forPairBlocks(par, d, (b, h, c0, c1) -> keyValueGradBlock(d, dqkv, scratch, dout, qkv, att, b, h, c0, c1));
+        Call c = CALLS.get();
+        c.d.set(B, T, C, NH, dropout, seed);
+        c.dqkv = dqkv;
+        c.scratch = scratch;
+        c.dout = dout;
+        c.qkv = qkv;
+        c.att = att;
+        try {
+            forPairBlocks(par, c, (k, b, h, r0, r1) ->
+                    scoreGradBlock(k.d, k.dqkv, k.scratch, k.dout, k.qkv, k.att, b, h, r0, r1));
+            forPairBlocks(par, c, (k, b, h, c0, c1) ->
+                    keyValueGradBlock(k.d, k.dqkv, k.scratch, k.dout, k.qkv, k.att, b, h, c0, c1));
+        } finally {
+            c.clear();
+        }
     }
 
     private static void scoreGradBlock(Dims d, MemorySegment dqkv, MemorySegment dscores, MemorySegment dout,

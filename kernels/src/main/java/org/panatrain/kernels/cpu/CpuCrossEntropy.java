@@ -16,16 +16,39 @@ import jdk.incubator.vector.VectorOperators;
 final class CpuCrossEntropy {
     private static final int GRAIN_ROWS = 4;
 
+    private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+
     private CpuCrossEntropy() {
+    }
+
+    /** The operands of one call; one object per calling thread, reused call after call. */
+    private static final class Call {
+        private MemorySegment losses;
+        private MemorySegment logits;
+        private MemorySegment targets;
+        private float dlossScale;
+        private int V;
+
+        void rows(int n0, int n1) {
+            for (int n = n0; n < n1; n++) {
+                row(losses, logits, targets.getAtIndex(I, n), dlossScale, n, V);
+            }
+        }
     }
 
     static void run(Parallel par, MemorySegment losses, MemorySegment logits, MemorySegment targets, float dlossScale,
                     int N, int V) {
-        par.forRange(N, GRAIN_ROWS, (n0, n1) -> {
-            for (int n = n0; n < n1; n++) {
-                row(losses, logits, targets.getAtIndex(I, n), dlossScale, n, V);
-            }
-        });
+        Call call = CALLS.get();
+        call.losses = losses;
+        call.logits = logits;
+        call.targets = targets;
+        call.dlossScale = dlossScale;
+        call.V = V;
+        try {
+            par.forRange(N, GRAIN_ROWS, call, Call::rows);
+        } finally {
+            call.losses = call.logits = call.targets = null;
+        }
     }
 
     /** Three passes over the row (it stays in L1): max; exp(l - max) stored back and summed; scale. */

@@ -26,6 +26,7 @@ public final class CpuKernels implements Kernels {
     private final CpuReductions reductions;
     private final CpuDropout dropout = new CpuDropout();
     private float[] layerNormPartials = new float[0];  // (chunks, 2, C) dweight/dbias partial sums
+    private final int[] shapeDims = new int[3];        // {B, T, C} the shape checks return, reused every call
 
     private CpuKernels(int threads) {
         this.par = new Parallel(threads);
@@ -100,7 +101,7 @@ public final class CpuKernels implements Kernels {
     }
 
     /** Checks out/dout (B,T,C), tokens (B,T) in [0,V), table (V,C), positions (maxT >= T, C); returns {B, T, C}. */
-    private static int[] encoderShapes(String op, Tensor act, Tensor tokens, Tensor table, Tensor positions) {
+    private int[] encoderShapes(String op, Tensor act, Tensor tokens, Tensor table, Tensor positions) {
         Checks.host(op, "tokens", tokens, DType.INT32);
         Checks.rank(op, "tokens", tokens, 2);
         Checks.f32(op, "wte", table);
@@ -113,7 +114,7 @@ public final class CpuKernels implements Kernels {
             throw new IllegalArgumentException(op + ": wpe must be (maxT >= " + T + ", " + C + "), got " + positions);
         }
         Checks.tokenRange(op, "tokens", tokens, V);
-        return new int[] {B, T, C};
+        return dims(B, T, C);
     }
 
     // ---- layernorm ----------------------------------------------------------------------------
@@ -209,7 +210,7 @@ public final class CpuKernels implements Kernels {
     }
 
     /** Checks qkv (B,T,3C) with NH dividing C; returns {B, T, C}. */
-    private static int[] attentionShapes(String op, Tensor qkv, int numHeads) {
+    private int[] attentionShapes(String op, Tensor qkv, int numHeads) {
         Checks.f32(op, "qkv", qkv);
         Checks.rank(op, "qkv", qkv, 3);
         int threeC = qkv.dim(2);
@@ -217,7 +218,15 @@ public final class CpuKernels implements Kernels {
             throw new IllegalArgumentException(op + ": qkv " + qkv + " needs a last dimension 3*C with C divisible by numHeads "
                     + numHeads);
         }
-        return new int[] {qkv.dim(0), qkv.dim(1), threeC / 3};
+        return dims(qkv.dim(0), qkv.dim(1), threeC / 3);
+    }
+
+    /** {B, T, C} in the backend's reused array (read it before the next check). */
+    private int[] dims(int B, int T, int C) {
+        shapeDims[0] = B;
+        shapeDims[1] = T;
+        shapeDims[2] = C;
+        return shapeDims;
     }
 
     // ---- pointwise ----------------------------------------------------------------------------
@@ -304,8 +313,8 @@ public final class CpuKernels implements Kernels {
         double norm = Math.sqrt(sumOfSquares.getFloat(0));
         float factor = (float) (maxNorm / (norm + 1e-6));
         if (factor < 1f) {
-            for (Tensor t : tensors) {
-                CpuPointwise.scale(par, t.data(), t.numel(), factor);
+            for (int i = 0; i < tensors.size(); i++) {
+                CpuPointwise.scale(par, tensors.get(i).data(), tensors.get(i).numel(), factor);
             }
         }
     }
@@ -327,7 +336,10 @@ public final class CpuKernels implements Kernels {
 
     private static void checkAll(String op, List<Tensor> tensors) {
         for (int i = 0; i < tensors.size(); i++) {
-            Checks.f32(op, "tensors[" + i + "]", tensors.get(i));
+            Tensor t = tensors.get(i);
+            if (t == null || t.location() != Tensor.Location.HOST || t.dtype() != DType.FP32) {
+                Checks.f32(op, "tensors[" + i + "]", t);   // the name is built only to say what is wrong
+            }
         }
     }
 

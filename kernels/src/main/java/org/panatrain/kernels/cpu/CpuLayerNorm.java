@@ -19,16 +19,64 @@ final class CpuLayerNorm {
     /** Rows whose dweight/dbias contributions share one partial sum. */
     static final int ROWS_PER_CHUNK = 32;
 
+    private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+
     private CpuLayerNorm() {
+    }
+
+    /** The operands of one forward or backward; one object per calling thread, reused call after call. */
+    private static final class Call {
+        private MemorySegment out;     // forward: out; backward: dinp
+        private MemorySegment mean;
+        private MemorySegment rstd;
+        private MemorySegment inp;
+        private MemorySegment weight;
+        private MemorySegment bias;    // forward only
+        private MemorySegment dout;    // backward only
+        private float[] partials;      // backward only
+        private int N;
+        private int C;
+
+        void forwardRows(int n0, int n1) {
+            for (int n = n0; n < n1; n++) {
+                forwardRow(out, mean, rstd, inp, weight, bias, n, C);
+            }
+        }
+
+        void backwardChunks(int k0, int k1) {
+            for (int k = k0; k < k1; k++) {
+                int off = k * 2 * C;
+                Arrays.fill(partials, off, off + 2 * C, 0f);
+                for (int n = k * ROWS_PER_CHUNK, end = Math.min(N, n + ROWS_PER_CHUNK); n < end; n++) {
+                    backwardRow(partials, off, off + C, out, dout, inp, weight, mean, rstd, n, C);
+                }
+            }
+        }
+
+        Call set(MemorySegment out, MemorySegment mean, MemorySegment rstd, MemorySegment inp, MemorySegment weight,
+                 MemorySegment bias, MemorySegment dout, float[] partials, int N, int C) {
+            this.out = out;
+            this.mean = mean;
+            this.rstd = rstd;
+            this.inp = inp;
+            this.weight = weight;
+            this.bias = bias;
+            this.dout = dout;
+            this.partials = partials;
+            this.N = N;
+            this.C = C;
+            return this;
+        }
     }
 
     static void forward(Parallel par, MemorySegment out, MemorySegment mean, MemorySegment rstd, MemorySegment inp,
                         MemorySegment weight, MemorySegment bias, int N, int C) {
-        par.forRange(N, GRAIN_ROWS, (n0, n1) -> {
-            for (int n = n0; n < n1; n++) {
-                forwardRow(out, mean, rstd, inp, weight, bias, n, C);
-            }
-        });
+        Call call = CALLS.get().set(out, mean, rstd, inp, weight, bias, null, null, N, C);
+        try {
+            par.forRange(N, GRAIN_ROWS, call, Call::forwardRows);
+        } finally {
+            call.set(null, null, null, null, null, null, null, null, 0, 0);
+        }
     }
 
     private static void forwardRow(MemorySegment out, MemorySegment meanOut, MemorySegment rstdOut, MemorySegment inp,
@@ -70,15 +118,12 @@ final class CpuLayerNorm {
                          MemorySegment dout, MemorySegment inp, MemorySegment weight, MemorySegment mean,
                          MemorySegment rstd, int N, int C) {
         int chunks = chunks(N);
-        par.forRange(chunks, 1, (k0, k1) -> {
-            for (int k = k0; k < k1; k++) {
-                int off = k * 2 * C;
-                Arrays.fill(partials, off, off + 2 * C, 0f);
-                for (int n = k * ROWS_PER_CHUNK, end = Math.min(N, n + ROWS_PER_CHUNK); n < end; n++) {
-                    backwardRow(partials, off, off + C, dinp, dout, inp, weight, mean, rstd, n, C);
-                }
-            }
-        });
+        Call call = CALLS.get().set(dinp, mean, rstd, inp, weight, null, dout, partials, N, C);
+        try {
+            par.forRange(chunks, 1, call, Call::backwardChunks);
+        } finally {
+            call.set(null, null, null, null, null, null, null, null, 0, 0);
+        }
         for (int k = 0; k < chunks; k++) {
             Vec.accumulate(dweight, 0, partials, k * 2 * C, C);
             Vec.accumulate(dbias, 0, partials, k * 2 * C + C, C);

@@ -11,10 +11,10 @@ import static org.panatrain.kernels.cpu.MatmulMicroKernel.NR_VECTORS;
 import static org.panatrain.kernels.cpu.MatmulMicroKernel.SPECIES;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -45,6 +45,7 @@ public final class CpuMatmul {
     /** Below this many multiply-adds a product runs on the calling thread. */
     private static final long PARALLEL_MIN_MACS = 1L << 18;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /** One thread's packing buffers and register-tile spill, reused by every call on that thread. */
     private static final class Scratch {
@@ -53,6 +54,7 @@ public final class CpuMatmul {
         float[] b;                                 // (KC, NC) as NC/NR micro-panels, shared by the workers
                                                    // of the products this thread starts; made on first use
         boolean bInUse;                            // b holds the panel of a product still running
+        final Product product = new Product();     // the operands of the product this thread starts
 
         float[] panel() {
             if (b == null) {
@@ -89,69 +91,127 @@ public final class CpuMatmul {
         if (m == 0 || n == 0) {
             return;
         }
-        Product p = new Product(out.data(), n,
-                transA ? new MatmulPacking(a.data(), 1, m) : new MatmulPacking(a.data(), k, 1),
-                transB ? new MatmulPacking(b.data(), 1, k) : new MatmulPacking(b.data(), n, 1),
-                k, bias == null ? null : bias.data(), accumulate);
         long macs = (long) m * n * Math.max(k, 1);
         Scratch mine = SCRATCH.get();
         // a product started from inside another one's task on this thread gets a panel of its own
-        float[] panel = mine.bInUse ? new float[KC * NC] : mine.panel();
         boolean owner = !mine.bInUse;
+        float[] panel = owner ? mine.panel() : new float[KC * NC];
+        Product p = owner ? mine.product : new Product();
+        p.set(out.data(), n, k, bias == null ? null : bias.data(), accumulate);
+        if (transA) {
+            p.a.set(a.data(), 1, m);
+        } else {
+            p.a.set(a.data(), k, 1);
+        }
+        if (transB) {
+            p.b.set(b.data(), 1, k);
+        } else {
+            p.b.set(b.data(), n, 1);
+        }
         mine.bInUse = true;
         try {
             p.run(macs < PARALLEL_MIN_MACS ? SERIAL : pool, panel, m);
         } finally {
             mine.bInUse = !owner;
+            p.set(null, 0, 0, null, false);
+            p.a.set(null, 0, 0);
+            p.b.set(null, 0, 0);
         }
     }
 
-    /** One product's operands; {@link #run} computes it. */
-    private record Product(MemorySegment out, int n, MatmulPacking a, MatmulPacking b, int k,
-                           MemorySegment bias, boolean accumulate) {
+    /**
+     * One product's operands and the panel being computed; {@link #run} computes it. Mutable and
+     * reused (one per thread that starts products), so that handing its loops to the workers
+     * allocates nothing: they run {@link #packPanels} and {@link #multiplyTasks} on this object.
+     */
+    private static final class Product {
+        final MatmulPacking a = new MatmulPacking();
+        final MatmulPacking b = new MatmulPacking();
+        private MemorySegment out;
+        private int n;
+        private int k;
+        private MemorySegment bias;
+        private boolean accumulate;
+        // the (KC x NC) panel of op(b) being computed: depth [p0, p0+kc), columns [j0, j0+nc)
+        private float[] panel;
+        private int m;
+        private int blocks;
+        private int shares;
+        private int panels;
+        private int p0;
+        private int kc;
+        private int j0;
+        private int nc;
+
+        void set(MemorySegment out, int n, int k, MemorySegment bias, boolean accumulate) {
+            this.out = out;
+            this.n = n;
+            this.k = k;
+            this.bias = bias;
+            this.accumulate = accumulate;
+        }
 
         /**
          * All m rows of out: for each (KC x NC) panel of op(b), the workers pack it into {@code panel}
          * together, then run tasks of (MC row block x share of the panel's micro-panels).
          */
         void run(Parallel workers, float[] panel, int m) {
-            int blocks = ceilDiv(m, MC);
+            this.panel = panel;
+            this.m = m;
+            blocks = ceilDiv(m, MC);
             int depth = Math.max(1, ceilDiv(k, Math.max(1, ceilDiv(k, KC))));   // equal K blocks of at most KC (1 when K is 0)
-            for (int jc = 0; jc < n; jc += NC) {
-                int nc = Math.min(NC, n - jc);
-                int panels = ceilDiv(nc, NR);
-                // column shares per row block: enough tasks for 4 per thread, so that workers balance
-                int shares = Math.min(panels, ceilDiv(4 * workers.threads(), blocks));
-                // pc runs once with kc = 0 when K is 0, so that out still gets its bias or zeros
-                for (int pc = 0; pc == 0 || pc < k; pc += depth) {
-                    int kc = Math.min(depth, k - pc), p0 = pc, j0 = jc;
-                    workers.forRange(panels, 1, (q0, q1) ->
-                            b.packB(panel, q0 * NR * kc, p0, kc, j0 + q0 * NR, Math.min(nc, q1 * NR) - q0 * NR));
-                    workers.forRange(blocks * shares, 1, (t0, t1) -> {
-                        Scratch s = SCRATCH.get();
-                        for (int t = t0; t < t1; t++) {
-                            int block = t / shares, share = t % shares;
-                            int ic = block * MC, mc = Math.min(MC, m - ic);
-                            int jr0 = Parallel.chunkStart(panels, shares, share) * NR;
-                            int jr1 = Math.min(nc, Parallel.chunkStart(panels, shares, share + 1) * NR);
-                            if (t == t0 || share == 0) {   // the shares of a block are consecutive tasks
-                                a.packA(s.a, ic, mc, p0, kc);
-                            }
-                            for (int jr = jr0; jr < jr1; jr += NR) {
-                                for (int ir = 0; ir < mc; ir += MR) {
-                                    MatmulMicroKernel.multiply(kc, s.a, ir * kc, panel, jr * kc, s.tile);
-                                    store(s.tile, ic + ir, Math.min(MR, mc - ir), j0 + jr, Math.min(NR, nc - jr),
-                                            accumulate || p0 > 0, p0 == 0 ? bias : null);
-                                }
-                            }
-                        }
-                    });
+            try {
+                for (j0 = 0; j0 < n; j0 += NC) {
+                    nc = Math.min(NC, n - j0);
+                    panels = ceilDiv(nc, NR);
+                    // column shares per row block: enough tasks for 4 per thread, so that workers balance
+                    shares = Math.min(panels, ceilDiv(4 * workers.threads(), blocks));
+                    // p0 runs once with kc = 0 when K is 0, so that out still gets its bias or zeros
+                    for (p0 = 0; p0 == 0 || p0 < k; p0 += depth) {
+                        kc = Math.min(depth, k - p0);
+                        workers.forRange(panels, 1, this, Product::packPanels);
+                        workers.forRange(blocks * shares, 1, this, Product::multiplyTasks);
+                    }
+                }
+            } finally {
+                this.panel = null;
+            }
+        }
+
+        /** Packs micro-panels [q0, q1) of the current panel of op(b). */
+        private void packPanels(int q0, int q1) {
+            b.packB(panel, q0 * NR * kc, p0, kc, j0 + q0 * NR, Math.min(nc, q1 * NR) - q0 * NR);
+        }
+
+        /** Tasks [t0, t1) of the current panel: task t is share t % shares of row block t / shares. */
+        private void multiplyTasks(int t0, int t1) {
+            // locals, not fields, in the loops: loop-invariant for the JIT, as a lambda's captures were
+            float[] panel = this.panel;
+            int m = this.m, shares = this.shares, panels = this.panels, p0 = this.p0, kc = this.kc, j0 = this.j0, nc = this.nc;
+            boolean addOut = accumulate || p0 > 0;
+            MemorySegment addBias = p0 == 0 ? bias : null;
+            Scratch s = SCRATCH.get();
+            for (int t = t0; t < t1; t++) {
+                int block = t / shares, share = t % shares;
+                int ic = block * MC, mc = Math.min(MC, m - ic);
+                int jr0 = Parallel.chunkStart(panels, shares, share) * NR;
+                int jr1 = Math.min(nc, Parallel.chunkStart(panels, shares, share + 1) * NR);
+                if (t == t0 || share == 0) {   // the shares of a block are consecutive tasks
+                    a.packA(s.a, ic, mc, p0, kc);
+                }
+                for (int jr = jr0; jr < jr1; jr += NR) {
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        MatmulMicroKernel.multiply(kc, s.a, ir * kc, panel, jr * kc, s.tile);
+                        store(s.tile, ic + ir, Math.min(MR, mc - ir), j0 + jr, Math.min(NR, nc - jr), addOut, addBias);
+                    }
                 }
             }
         }
 
         /** out[i0 + r, j0 + j] = tile[r, j] [+ out] [+ bias[j0 + j]] for r < rows, j < cols. */
         private void store(float[] tile, int i0, int rows, int j0, int cols, boolean addOut, MemorySegment addBias) {
+            MemorySegment out = this.out;   // loop-invariant locals
+            int n = this.n;
             for (int r = 0; r < rows; r++) {
                 long rowByte = ((long) (i0 + r) * n + j0) * Float.BYTES;
                 for (int v = 0; v < NR_VECTORS && v * L < cols; v++) {
@@ -166,15 +226,18 @@ public final class CpuMatmul {
                             x = x.add(FloatVector.fromMemorySegment(SPECIES, addBias, biasAt, ORDER));
                         }
                         x.intoMemorySegment(out, at, ORDER);
-                    } else {
-                        VectorMask<Float> mask = SPECIES.indexInRange(v * L, cols);
-                        if (addOut) {
-                            x = x.add(FloatVector.fromMemorySegment(SPECIES, out, at, ORDER, mask));
+                    } else {   // the last columns: element by element (no masked vectors: see MatmulPacking)
+                        for (int j = v * L; j < cols; j++) {
+                            long atJ = rowByte + (long) j * Float.BYTES;
+                            float y = tile[r * NR + j];
+                            if (addOut) {
+                                y += out.get(F32, atJ);
+                            }
+                            if (addBias != null) {
+                                y += addBias.get(F32, (long) (j0 + j) * Float.BYTES);
+                            }
+                            out.set(F32, atJ, y);
                         }
-                        if (addBias != null) {
-                            x = x.add(FloatVector.fromMemorySegment(SPECIES, addBias, biasAt, ORDER, mask));
-                        }
-                        x.intoMemorySegment(out, at, ORDER, mask);
                     }
                 }
             }

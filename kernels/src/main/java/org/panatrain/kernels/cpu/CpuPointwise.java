@@ -24,40 +24,95 @@ final class CpuPointwise {
     private static final float EXP_CLAMP = 80f;
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
-    /** A body over the element range [start, end). */
-    @FunctionalInterface
-    interface ElementRange {
-        void run(long start, long end);
+    /**
+     * A call over the elements [0, n): a subclass holds the operands in fields, set before the call,
+     * so that handing the call to the threads allocates nothing (a capturing lambda would).
+     */
+    abstract static class ElementCall {
+        private long n;
+
+        /** The call's work on the elements [start, end). */
+        abstract void run(long start, long end);
+
+        private void runBlocks(int b0, int b1) {
+            run((long) b0 * BLOCK, Math.min(n, (long) b1 * BLOCK));
+        }
     }
+
+    /** Which elementwise op an {@link Operands} call runs. */
+    private enum Kind { FILL, COPY, ACCUMULATE, SCALE, ADD, GELU_FORWARD, GELU_BACKWARD }
+
+    /** The operands of one elementwise op: out (op) a, b, value; one object per calling thread, reused. */
+    private static final class Operands extends ElementCall {
+        private Kind kind;
+        private MemorySegment out;
+        private MemorySegment a;
+        private MemorySegment b;
+        private float value;
+
+        @Override
+        void run(long s, long e) {
+            switch (kind) {
+                case FILL -> Vec.fill(out, s, e - s, value);
+                case COPY -> MemorySegment.copy(a, s, out, s, e - s);
+                case ACCUMULATE -> Vec.accumulate(out, s, a, s, e - s);
+                case SCALE -> Vec.scale(out, s, e - s, value);
+                case ADD -> Vec.add(out, s, a, s, b, s, e - s);
+                case GELU_FORWARD -> geluForwardRange(out, a, s, e);
+                case GELU_BACKWARD -> geluBackwardRange(out, a, b, s, e);
+            }
+        }
+    }
+
+    private static final ThreadLocal<Operands> OPERANDS = ThreadLocal.withInitial(Operands::new);
 
     private CpuPointwise() {
     }
 
-    /** Runs body over [0, n) in blocks of BLOCK elements spread over the threads. */
-    static void forElements(Parallel par, long n, ElementRange body) {
+    /** Runs call over [0, n) in blocks of BLOCK elements spread over the threads. */
+    static void forElements(Parallel par, long n, ElementCall call) {
         int blocks = Math.toIntExact((n + BLOCK - 1) / BLOCK);
-        par.forRange(blocks, GRAIN_BLOCKS, (b0, b1) -> body.run((long) b0 * BLOCK, Math.min(n, (long) b1 * BLOCK)));
+        call.n = n;
+        par.forRange(blocks, GRAIN_BLOCKS, call, ElementCall::runBlocks);
+    }
+
+    /** Runs op kind over [0, n) with this thread's Operands, dropping the segments afterwards. */
+    private static void run(Parallel par, Kind kind, long n, MemorySegment out, MemorySegment a, MemorySegment b,
+                            float value) {
+        Operands o = OPERANDS.get();
+        o.kind = kind;
+        o.out = out;
+        o.a = a;
+        o.b = b;
+        o.value = value;
+        try {
+            forElements(par, n, o);
+        } finally {
+            o.out = null;
+            o.a = null;
+            o.b = null;
+        }
     }
 
     static void fill(Parallel par, MemorySegment t, long n, float value) {
-        forElements(par, n, (s, e) -> Vec.fill(t, s, e - s, value));
+        run(par, Kind.FILL, n, t, null, null, value);
     }
 
     /** Copies {@code bytes} bytes of any dtype, in blocks of BLOCK bytes. */
     static void copy(Parallel par, MemorySegment dst, MemorySegment src, long bytes) {
-        forElements(par, bytes, (s, e) -> MemorySegment.copy(src, s, dst, s, e - s));
+        run(par, Kind.COPY, bytes, dst, src, null, 0f);
     }
 
     static void accumulate(Parallel par, MemorySegment dst, MemorySegment src, long n) {
-        forElements(par, n, (s, e) -> Vec.accumulate(dst, s, src, s, e - s));
+        run(par, Kind.ACCUMULATE, n, dst, src, null, 0f);
     }
 
     static void scale(Parallel par, MemorySegment t, long n, float factor) {
-        forElements(par, n, (s, e) -> Vec.scale(t, s, e - s, factor));
+        run(par, Kind.SCALE, n, t, null, null, factor);
     }
 
     static void add(Parallel par, MemorySegment out, MemorySegment a, MemorySegment b, long n) {
-        forElements(par, n, (s, e) -> Vec.add(out, s, a, s, b, s, e - s));
+        run(par, Kind.ADD, n, out, a, b, 0f);
     }
 
     /*
@@ -67,7 +122,7 @@ final class CpuPointwise {
      */
 
     static void geluForward(Parallel par, MemorySegment out, MemorySegment inp, long n) {
-        forElements(par, n, (s, e) -> geluForwardRange(out, inp, s, e));
+        run(par, Kind.GELU_FORWARD, n, out, inp, null, 0f);
     }
 
     private static void geluForwardRange(MemorySegment out, MemorySegment inp, long i, long end) {
@@ -91,7 +146,7 @@ final class CpuPointwise {
      */
 
     static void geluBackward(Parallel par, MemorySegment dinp, MemorySegment inp, MemorySegment dout, long n) {
-        forElements(par, n, (s, e) -> geluBackwardRange(dinp, inp, dout, s, e));
+        run(par, Kind.GELU_BACKWARD, n, dinp, inp, dout, 0f);
     }
 
     private static void geluBackwardRange(MemorySegment dinp, MemorySegment inp, MemorySegment dout, long i, long end) {

@@ -28,15 +28,20 @@ final class CpuReductions {
     private static final int DL = DS.length();
     private static final ThreadLocal<double[]> LANES = ThreadLocal.withInitial(() -> new double[DL]);
 
-    /** A per-piece reduction of seg[start, end) to a double. */
-    @FunctionalInterface
-    private interface PieceReduction {
-        double reduce(MemorySegment seg, long start, long end);
-    }
+    /** The per-piece reductions of seg[start, end) to a double. */
+    private enum PieceReduction { SQUARES, TIMES_ZERO, SCALED_TIMES_ZERO }
 
     private final Parallel par;
     private int[] firstPiece = new int[0];      // (tensors + 1) piece index where each tensor starts
     private double[] partials = new double[0];  // (pieces)
+    // operands of the current call, read by the workers (this object is the body's target)
+    private MemorySegment dbias;
+    private MemorySegment dout;
+    private int N;
+    private int OC;
+    private List<Tensor> tensors;
+    private PieceReduction reduction;
+    private float factor;
 
     CpuReductions(Parallel par) {
         this.par = par;
@@ -45,21 +50,15 @@ final class CpuReductions {
     /** dbias (OC) += column sums of dout (N,OC), one vector of columns per work item, rows in order. */
     void biasBackward(MemorySegment dbias, MemorySegment dout, int N, int OC) {
         int vectors = OC / L;
-        par.forRange(vectors, 4, (j0, j1) -> {
-            for (int j = j0; j < j1; j++) {
-                long col = (long) j * L;
-                FloatVector acc0 = FloatVector.zero(Vec.S), acc1 = FloatVector.zero(Vec.S);
-                int n = 0;
-                for (; n + 1 < N; n += 2) {
-                    acc0 = acc0.add(Vec.load(dout, (long) n * OC + col));
-                    acc1 = acc1.add(Vec.load(dout, (long) (n + 1) * OC + col));
-                }
-                if (n < N) {
-                    acc0 = acc0.add(Vec.load(dout, (long) n * OC + col));
-                }
-                Vec.store(Vec.load(dbias, col).add(acc0.add(acc1)), dbias, col);
-            }
-        });
+        this.dbias = dbias;
+        this.dout = dout;
+        this.N = N;
+        this.OC = OC;
+        try {
+            par.forRange(vectors, 4, this, CpuReductions::biasColumns);
+        } finally {
+            this.dbias = this.dout = null;
+        }
         for (int c = vectors * L; c < OC; c++) {
             float s = 0f;
             for (int n = 0; n < N; n++) {
@@ -69,22 +68,41 @@ final class CpuReductions {
         }
     }
 
+    /** biasBackward's column vectors [j0, j1). */
+    private void biasColumns(int j0, int j1) {
+        MemorySegment dbias = this.dbias, dout = this.dout;   // loop-invariant locals
+        int N = this.N, OC = this.OC;
+        for (int j = j0; j < j1; j++) {
+            long col = (long) j * L;
+            FloatVector acc0 = FloatVector.zero(Vec.S), acc1 = FloatVector.zero(Vec.S);
+            int n = 0;
+            for (; n + 1 < N; n += 2) {
+                acc0 = acc0.add(Vec.load(dout, (long) n * OC + col));
+                acc1 = acc1.add(Vec.load(dout, (long) (n + 1) * OC + col));
+            }
+            if (n < N) {
+                acc0 = acc0.add(Vec.load(dout, (long) n * OC + col));
+            }
+            Vec.store(Vec.load(dbias, col).add(acc0.add(acc1)), dbias, col);
+        }
+    }
+
     /** Sum of squares of every element of every tensor, in double, as fixed pieces reduced in order. */
     double sumOfSquares(List<Tensor> tensors) {
-        return reducePieces(tensors, CpuReductions::squares);
+        return reducePieces(tensors, PieceReduction.SQUARES, 1f);
     }
 
     /** True if any element is NaN or infinite: x * 0 is 0 for finite x and NaN otherwise. */
     boolean anyNonFinite(List<Tensor> tensors) {
-        return Double.isNaN(reducePieces(tensors, CpuReductions::timesZero));
+        return Double.isNaN(reducePieces(tensors, PieceReduction.TIMES_ZERO, 1f));
     }
 
     /** Multiplies every element by {@code factor} in place; true when some element was NaN or infinite before. */
     boolean scaleAndFindNonFinite(List<Tensor> tensors, float factor) {
-        return Double.isNaN(reducePieces(tensors, (seg, start, end) -> scaledTimesZero(seg, start, end, factor)));
+        return Double.isNaN(reducePieces(tensors, PieceReduction.SCALED_TIMES_ZERO, factor));
     }
 
-    private double reducePieces(List<Tensor> tensors, PieceReduction reduction) {
+    private double reducePieces(List<Tensor> tensors, PieceReduction reduction, float factor) {
         int count = tensors.size();
         if (firstPiece.length < count + 1) {
             firstPiece = new int[count + 1];
@@ -96,24 +114,37 @@ final class CpuReductions {
         if (partials.length < pieces) {
             partials = new double[pieces];
         }
-        int[] first = firstPiece;
-        double[] parts = partials;
-        par.forRange(pieces, 4, (p0, p1) -> {
-            int t = 0;
-            for (int p = p0; p < p1; p++) {
-                while (p >= first[t + 1]) {
-                    t++;
-                }
-                Tensor tensor = tensors.get(t);
-                long start = (long) (p - first[t]) * CHUNK;
-                parts[p] = reduction.reduce(tensor.data(), start, Math.min(tensor.numel(), start + CHUNK));
-            }
-        });
+        this.tensors = tensors;
+        this.reduction = reduction;
+        this.factor = factor;
+        try {
+            par.forRange(pieces, 4, this, CpuReductions::reducePieceRange);
+        } finally {
+            this.tensors = null;
+        }
         double total = 0;
         for (int p = 0; p < pieces; p++) {
-            total += parts[p];
+            total += partials[p];
         }
         return total;
+    }
+
+    /** partials[p] for the pieces [p0, p1) of the current reducePieces call. */
+    private void reducePieceRange(int p0, int p1) {
+        int t = 0;
+        for (int p = p0; p < p1; p++) {
+            while (p >= firstPiece[t + 1]) {
+                t++;
+            }
+            Tensor tensor = tensors.get(t);
+            long start = (long) (p - firstPiece[t]) * CHUNK;
+            long end = Math.min(tensor.numel(), start + CHUNK);
+            partials[p] = switch (reduction) {
+                case SQUARES -> squares(tensor.data(), start, end);
+                case TIMES_ZERO -> timesZero(tensor.data(), start, end);
+                case SCALED_TIMES_ZERO -> scaledTimesZero(tensor.data(), start, end, factor);
+            };
+        }
     }
 
     private static double squares(MemorySegment seg, long i, long end) {

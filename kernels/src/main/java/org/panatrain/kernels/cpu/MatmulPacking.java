@@ -14,7 +14,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,22 +22,42 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code r * rowStride + c * colStride} of {@code data}, so a transposed operand is the same
  * memory with the strides swapped.
  *
+ * Mutable, so that a product reuses its two packings call after call instead of making new ones.
+ * Partial micro-panels are copied element by element, not with masked vector loads: in these
+ * large methods the JIT sometimes compiled a masked load without its intrinsic (the mask's class
+ * not known where it is used), and the Vector API's fallback then allocates an array per load on
+ * the worker threads (measured by JFR in packA: 2.4 to 33 MB a step of SteadyStateAllocationTest's model).
+ *
  * <pre>{@code
- * MatmulPacking a = new MatmulPacking(x.data(), K, 1);          // op(a) = x (M,K)
+ * MatmulPacking a = new MatmulPacking().set(x.data(), K, 1);    // op(a) = x (M,K)
  * a.packA(apack, i0, mc, p0, kc);                                // rows i0.., k p0..
  * }</pre>
  */
-record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
+final class MatmulPacking {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Vectors of exactly MR floats: one k-slice of an A micro-panel. */
     private static final VectorSpecies<Float> MR_SPECIES = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
+
+    private MemorySegment data;
+    private long rowStride;
+    private long colStride;
+
+    /** Reads {@code data} with these strides from now on (null drops the last operand); returns this. */
+    MatmulPacking set(MemorySegment data, long rowStride, long colStride) {
+        this.data = data;
+        this.rowStride = rowStride;
+        this.colStride = colStride;
+        return this;
+    }
 
     /**
      * Packs op(a) rows [i0, i0+mc) x k [p0, p0+kc) as ceil(mc/MR) micro-panels of kc x MR floats:
      * element (i0 + ir + r, p0 + p) goes to dst[ir * kc + p * MR + r]; rows past mc are zero.
      */
     void packA(float[] dst, int i0, int mc, int p0, int kc) {
+        MemorySegment data = this.data;   // loop-invariant locals (the fields change between products)
+        long rowStride = this.rowStride, colStride = this.colStride;
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir);
             int base = ir * kc;
@@ -52,11 +71,17 @@ record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
                         dst[d] = data.getAtIndex(F32, src + p);
                     }
                 }
-            } else {                     // op(a) = a^T: one MR-float vector per k
-                VectorMask<Float> valid = MR_SPECIES.indexInRange(0, rows);
+            } else if (rows == MR) {     // op(a) = a^T: one MR-float vector per k
                 for (int p = 0; p < kc; p++) {
                     long src = ((p0 + p) * colStride + i0 + ir) * Float.BYTES;
-                    FloatVector.fromMemorySegment(MR_SPECIES, data, src, ORDER, valid).intoArray(dst, base + p * MR);
+                    FloatVector.fromMemorySegment(MR_SPECIES, data, src, ORDER).intoArray(dst, base + p * MR);
+                }
+            } else {                     // a^T's last rows: element by element (see the class comment on masks)
+                for (int p = 0; p < kc; p++) {
+                    long src = (p0 + p) * colStride + i0 + ir;
+                    for (int r = 0, d = base + p * MR; r < rows; r++) {
+                        dst[d + r] = data.getAtIndex(F32, src + r);
+                    }
                 }
             }
         }
@@ -67,10 +92,15 @@ record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
      * element (p0 + p, j0 + jr + j) goes to dst[dstOffset + jr * kc + p * NR + j]; columns past nc are zero.
      */
     void packB(float[] dst, int dstOffset, int p0, int kc, int j0, int nc) {
+        MemorySegment data = this.data;   // loop-invariant locals (the fields change between products)
+        long rowStride = this.rowStride, colStride = this.colStride;
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             int base = dstOffset + jr * kc;
             if (colStride == 1) {        // op(b) row-major: vector copies along each k row
+                if (cols < NR) {
+                    Arrays.fill(dst, base, base + kc * NR, 0f);
+                }
                 for (int p = 0; p < kc; p++) {
                     long src = ((p0 + p) * rowStride + j0 + jr) * Float.BYTES;
                     int d = base + p * NR;
@@ -79,10 +109,10 @@ record MatmulPacking(MemorySegment data, long rowStride, long colStride) {
                             FloatVector.fromMemorySegment(SPECIES, data, src + (long) v * L * Float.BYTES, ORDER)
                                     .intoArray(dst, d + v * L);
                         }
-                    } else {
-                        for (int v = 0; v < NR_VECTORS; v++) {
-                            FloatVector.fromMemorySegment(SPECIES, data, src + (long) v * L * Float.BYTES, ORDER,
-                                    SPECIES.indexInRange(v * L, cols)).intoArray(dst, d + v * L);
+                    } else {             // the last columns: element by element (no branch in the loop:
+                        long first = src / Float.BYTES;   // one there made C2 recompile packB over and over)
+                        for (int j = 0; j < cols; j++) {
+                            dst[d + j] = data.getAtIndex(F32, first + j);
                         }
                     }
                 }

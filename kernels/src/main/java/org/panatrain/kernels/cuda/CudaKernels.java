@@ -62,6 +62,9 @@ public final class CudaKernels implements Kernels {
     private final KernelLauncher launcher;
     private final String name;
     private DeviceArena workspace; // scratch; replaced by a larger one when an op needs more
+    private Tensor[] heads = new Tensor[0];   // the attention's (B*NH, T, HS) scratch views, kept while they fit
+    private Tensor droppedProbs;              // (B*NH, T, T) attention dropout's probabilities, after the heads
+    private DeviceArena headsArena;           // the scratch arena they view
 
     private CudaKernels(CudaContext context, PtxModules modules) {
         this.context = context;
@@ -121,24 +124,28 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public void fill(Tensor t, float value) {
-        launcher.launch(PtxKernel.FILL.symbol(t.dtype()), launcher.gridStride(packs(t)), t, t.numel(), value);
+        launcher.kernel(PtxKernel.FILL.symbol(t.dtype()), launcher.gridStride(packs(t))).arg(t).arg(t.numel())
+                .arg(value).go();
     }
 
     @Override
     public void copy(Tensor dst, Tensor src) {
         requireSameType(dst, src);
-        launcher.launch(PtxKernel.COPY_BYTES.base, launcher.gridStride(ceilDiv(dst.byteSize(), 16)), dst, src, dst.byteSize());
+        launcher.kernel(PtxKernel.COPY_BYTES.base, launcher.gridStride(ceilDiv(dst.byteSize(), 16))).arg(dst)
+                .arg(src).arg(dst.byteSize()).go();
     }
 
     @Override
     public void accumulate(Tensor dst, Tensor src) {
         requireSameType(dst, src);
-        launcher.launch(PtxKernel.ACCUMULATE.symbol(dst.dtype()), launcher.gridStride(packs(dst)), dst, src, dst.numel());
+        launcher.kernel(PtxKernel.ACCUMULATE.symbol(dst.dtype()), launcher.gridStride(packs(dst))).arg(dst).arg(src)
+                .arg(dst.numel()).go();
     }
 
     @Override
     public void scale(Tensor dst, float factor) {
-        launcher.launch(PtxKernel.SCALE.symbol(dst.dtype()), launcher.gridStride(packs(dst)), dst, dst.numel(), factor);
+        launcher.kernel(PtxKernel.SCALE.symbol(dst.dtype()), launcher.gridStride(packs(dst))).arg(dst)
+                .arg(dst.numel()).arg(factor).go();
     }
 
     /**
@@ -153,8 +160,8 @@ public final class CudaKernels implements Kernels {
         if (dst.dtype() == src.dtype()) {
             throw new IllegalArgumentException("cast from " + src.dtype() + " to itself: use copy");
         }
-        launcher.launch(PtxKernel.CAST.symbol(src.dtype(), dst.dtype()), launcher.gridStride(ceilDiv(dst.numel(), 8)),
-                dst, src, dst.numel(), amax);
+        launcher.kernel(PtxKernel.CAST.symbol(src.dtype(), dst.dtype()), launcher.gridStride(ceilDiv(dst.numel(), 8)))
+                .arg(dst).arg(src).arg(dst.numel()).arg(amax).go();
     }
 
     /**
@@ -169,8 +176,8 @@ public final class CudaKernels implements Kernels {
         if (amax != null) {
             requireType(amax, DType.FP32);
         }
-        launcher.launch(PtxKernel.CAST_FP8.symbol(src.dtype(), dst.dtype()), launcher.gridStride(dst.numel()),
-                dst, src, dst.numel(), scale, amax);
+        launcher.kernel(PtxKernel.CAST_FP8.symbol(src.dtype(), dst.dtype()), launcher.gridStride(dst.numel()))
+                .arg(dst).arg(src).arg(dst.numel()).arg(scale).arg(amax).go();
     }
 
     /**
@@ -187,9 +194,9 @@ public final class CudaKernels implements Kernels {
         if (amax != null) {
             requireType(amax, DType.FP32);
         }
-        launcher.launch(PtxKernel.CAST_TRANSPOSE_FP8.symbol(src.dtype(), dst.dtype()),
-                new Grid(Math.toIntExact(ceilDiv(cols, 32)), Math.toIntExact(ceilDiv(rows, 32)), 256),
-                dst, src, rows, cols, scale, amax);
+        launcher.kernel(PtxKernel.CAST_TRANSPOSE_FP8.symbol(src.dtype(), dst.dtype()),
+                new Grid(Math.toIntExact(ceilDiv(cols, 32)), Math.toIntExact(ceilDiv(rows, 32)), 256))
+                .arg(dst).arg(src).arg(rows).arg(cols).arg(scale).arg(amax).go();
     }
 
     // ---- embedding ----------------------------------------------------------------------------
@@ -199,8 +206,8 @@ public final class CudaKernels implements Kernels {
         requireType(tokens, DType.INT32);
         requireSameDtype(out, wte, wpe);
         int B = tokens.dim(0), T = tokens.dim(1), C = wte.dim(-1);
-        launcher.launch(PtxKernel.ENCODER_FORWARD.symbol(out.dtype()), launcher.gridStride(packs(out)),
-                out, tokens, wte, wpe, B, T, C);
+        launcher.kernel(PtxKernel.ENCODER_FORWARD.symbol(out.dtype()), launcher.gridStride(packs(out))).arg(out)
+                .arg(tokens).arg(wte).arg(wpe).arg(B).arg(T).arg(C).go();
     }
 
     @Override
@@ -210,10 +217,12 @@ public final class CudaKernels implements Kernels {
         int B = tokens.dim(0), T = tokens.dim(1), C = dwte.dim(-1);
         int N = B * T;
         // One block per (position, 256 channels); the kernel's shared arrays assume exactly 256 threads.
-        launcher.launch(PtxKernel.ENCODER_BACKWARD_WTE.symbol(dout.dtype()),
-                new Grid(N, Math.toIntExact(ceilDiv(C, BLOCK)), BLOCK), dwte, dout, tokens, N, C);
-        launcher.launch(PtxKernel.ENCODER_BACKWARD_WPE.symbol(dout.dtype()),
-                new Grid(Math.toIntExact(ceilDiv((long) T * C, BLOCK)), 1, BLOCK), dwpe, dout, B, T, C);
+        launcher.kernel(PtxKernel.ENCODER_BACKWARD_WTE.symbol(dout.dtype()),
+                new Grid(N, Math.toIntExact(ceilDiv(C, BLOCK)), BLOCK))
+                .arg(dwte).arg(dout).arg(tokens).arg(N).arg(C).go();
+        launcher.kernel(PtxKernel.ENCODER_BACKWARD_WPE.symbol(dout.dtype()),
+                new Grid(Math.toIntExact(ceilDiv((long) T * C, BLOCK)), 1, BLOCK))
+                .arg(dwpe).arg(dout).arg(B).arg(T).arg(C).go();
     }
 
     // ---- layernorm ----------------------------------------------------------------------------
@@ -224,8 +233,8 @@ public final class CudaKernels implements Kernels {
         requireType(mean, DType.FP32);
         requireType(rstd, DType.FP32);
         int N = inp.rows(), C = inp.dim(-1);
-        launcher.launch(PtxKernel.LAYERNORM_FORWARD.symbol(inp.dtype()), launcher.warpPerRow(N),
-                out, mean, rstd, inp, weight, bias, N, C);
+        launcher.kernel(PtxKernel.LAYERNORM_FORWARD.symbol(inp.dtype()), launcher.warpPerRow(N)).arg(out).arg(mean)
+                .arg(rstd).arg(inp).arg(weight).arg(bias).arg(N).arg(C).go();
     }
 
     /**
@@ -238,8 +247,8 @@ public final class CudaKernels implements Kernels {
         requireType(mean, DType.FP32);
         requireType(rstd, DType.FP32);
         int N = a.rows(), C = a.dim(-1);
-        launcher.launch(PtxKernel.RESIDUAL_LAYERNORM_FORWARD.symbol(a.dtype()), launcher.warpPerRow(N),
-                residual, out, mean, rstd, a, b, weight, bias, N, C);
+        launcher.kernel(PtxKernel.RESIDUAL_LAYERNORM_FORWARD.symbol(a.dtype()), launcher.warpPerRow(N)).arg(residual)
+                .arg(out).arg(mean).arg(rstd).arg(a).arg(b).arg(weight).arg(bias).arg(N).arg(C).go();
     }
 
     @Override
@@ -247,16 +256,18 @@ public final class CudaKernels implements Kernels {
                                   Tensor mean, Tensor rstd) {
         requireSameDtype(dout, dinp, inp, weight, dweight, dbias);
         int N = inp.rows(), C = inp.dim(-1);
-        launcher.launch(PtxKernel.LAYERNORM_BACKWARD_INPUT.symbol(dout.dtype()), launcher.warpPerRow(N),
-                dinp, dout, inp, weight, mean, rstd, N, C);
+        launcher.kernel(PtxKernel.LAYERNORM_BACKWARD_INPUT.symbol(dout.dtype()), launcher.warpPerRow(N)).arg(dinp)
+                .arg(dout).arg(inp).arg(weight).arg(mean).arg(rstd).arg(N).arg(C).go();
         RowChunks chunks = RowChunks.of(N);
         Tensor partials = scratch(1, 8L * chunks.count() * C).allocate(DType.FP32, chunks.count(), 2 * C); // (chunks, 2C): dweight | dbias
-        launcher.launch(PtxKernel.LAYERNORM_BACKWARD_PARAMS_PARTIAL.symbol(dout.dtype()), columnGrid(C, chunks.count()),
-                partials, dout, inp, mean, rstd, N, C, chunks.rows());
+        launcher.kernel(PtxKernel.LAYERNORM_BACKWARD_PARAMS_PARTIAL.symbol(dout.dtype()), columnGrid(C, chunks.count()))
+                .arg(partials).arg(dout).arg(inp).arg(mean).arg(rstd).arg(N).arg(C).arg(chunks.rows()).go();
         Grid columns = columnGrid(C, 1);
         String finalize = PtxKernel.COLUMN_SUMS_FINALIZE.symbol(dweight.dtype());
-        launcher.launch(finalize, columns, dweight, address(partials), chunks.count(), C, 2 * C);
-        launcher.launch(finalize, columns, dbias, address(partials) + 4L * C, chunks.count(), C, 2 * C);
+        launcher.kernel(finalize, columns).arg(dweight).arg(address(partials)).arg(chunks.count()).arg(C).arg(2 * C)
+                .go();
+        launcher.kernel(finalize, columns).arg(dbias).arg(address(partials) + 4L * C).arg(chunks.count()).arg(C)
+                .arg(2 * C).go();
     }
 
     // ---- matmul -------------------------------------------------------------------------------
@@ -272,10 +283,10 @@ public final class CudaKernels implements Kernels {
         int N = dout.rows(), OC = dout.dim(-1);
         RowChunks chunks = RowChunks.of(N);
         Tensor partials = scratch(1, 4L * chunks.count() * OC).allocate(DType.FP32, chunks.count(), OC); // (chunks, OC)
-        launcher.launch(PtxKernel.COLUMN_SUMS_PARTIAL.symbol(dout.dtype()), columnGrid(OC, chunks.count()),
-                partials, dout, N, OC, chunks.rows());
-        launcher.launch(PtxKernel.COLUMN_SUMS_FINALIZE.symbol(dbias.dtype()), columnGrid(OC, 1),
-                dbias, partials, chunks.count(), OC, OC);
+        launcher.kernel(PtxKernel.COLUMN_SUMS_PARTIAL.symbol(dout.dtype()), columnGrid(OC, chunks.count()))
+                .arg(partials).arg(dout).arg(N).arg(OC).arg(chunks.rows()).go();
+        launcher.kernel(PtxKernel.COLUMN_SUMS_FINALIZE.symbol(dbias.dtype()), columnGrid(OC, 1)).arg(dbias)
+                .arg(partials).arg(chunks.count()).arg(OC).arg(OC).go();
     }
 
     // ---- attention ----------------------------------------------------------------------------
@@ -295,25 +306,23 @@ public final class CudaKernels implements Kernels {
     public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads, float dropout, long seed) {
         AttentionShape s = AttentionShape.of(qkv, numHeads);
         requireSameDtype(qkv, out, att);
-        DeviceArena ws = scratch(4, s.headsBytes(qkv.dtype()), dropout > 0 ? s.probsBytes(qkv.dtype()) : 0);
-        Tensor q = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
-        Tensor k = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
-        Tensor v = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
-        Tensor y = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS()); // (B*NH, T, HS)
+        Tensor[] h = heads(4, qkv.dtype(), s, dropout > 0); // q, k, v, y: each (B*NH, T, HS)
+        Tensor q = h[0], k = h[1], v = h[2], y = h[3];
         Tensor scores = att.view(s.BNH(), s.T(), s.T());             // (B*NH, T, T)
         Grid perElement = launcher.gridStride(q.numel());
-        launcher.launch(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement, q, k, v, qkv, s.B(), s.T(), s.NH(), s.HS());
+        launcher.kernel(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement).arg(q).arg(k).arg(v)
+                .arg(qkv).arg(s.B()).arg(s.T()).arg(s.NH()).arg(s.HS()).go();
         batched(scores, q, false, k, true);                   // preatt = q k^T
-        launcher.launch(PtxKernel.ATTENTION_SOFTMAX_FORWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()),
-                scores, scores, s.BNH(), s.T(), s.scale());
+        launcher.kernel(PtxKernel.ATTENTION_SOFTMAX_FORWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()))
+                .arg(scores).arg(scores).arg(s.BNH()).arg(s.T()).arg(s.scale()).go();
         if (dropout > 0) {
-            Tensor dropped = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.T());   // (B*NH, T, T)
-            dropout(dropped, scores, dropout, seed, false);
-            batched(y, dropped, false, v, false);             // y = dropout(att) v
+            dropout(droppedProbs, scores, dropout, seed, false);
+            batched(y, droppedProbs, false, v, false);        // y = dropout(att) v
         } else {
             batched(y, scores, false, v, false);              // y = att v
         }
-        launcher.launch(PtxKernel.ATTENTION_HEADS_TO_ROWS.symbol(qkv.dtype()), perElement, out, y, s.B(), s.T(), s.NH(), s.HS());
+        launcher.kernel(PtxKernel.ATTENTION_HEADS_TO_ROWS.symbol(qkv.dtype()), perElement).arg(out).arg(y).arg(s.B())
+                .arg(s.T()).arg(s.NH()).arg(s.HS()).go();
     }
 
     @Override
@@ -321,34 +330,31 @@ public final class CudaKernels implements Kernels {
                                   float dropout, long seed) {
         AttentionShape s = AttentionShape.of(qkv, numHeads);
         requireSameDtype(qkv, dqkv, scratch, dout, att);
-        DeviceArena ws = scratch(7, s.headsBytes(qkv.dtype()), dropout > 0 ? s.probsBytes(qkv.dtype()) : 0);
-        Tensor[] h = new Tensor[7]; // q, k, v, dq, dk, dv, dy: each (B*NH, T, HS)
-        for (int i = 0; i < h.length; i++) {
-            h[i] = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.HS());
-        }
+        Tensor[] h = heads(7, qkv.dtype(), s, dropout > 0); // q, k, v, dq, dk, dv, dy: each (B*NH, T, HS)
         Tensor q = h[0], k = h[1], v = h[2], dq = h[3], dk = h[4], dv = h[5], dy = h[6];
         Tensor probs = att.view(s.BNH(), s.T(), s.T());              // (B*NH, T, T)
         Tensor dscores = scratch.view(s.BNH(), s.T(), s.T());        // (B*NH, T, T)
         Grid perElement = launcher.gridStride(q.numel());
-        launcher.launch(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement, q, k, v, qkv, s.B(), s.T(), s.NH(), s.HS());
-        launcher.launch(PtxKernel.ATTENTION_ROWS_TO_HEADS.symbol(qkv.dtype()), perElement, dy, dout, s.B(), s.T(), s.NH(), s.HS());
+        launcher.kernel(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement).arg(q).arg(k).arg(v)
+                .arg(qkv).arg(s.B()).arg(s.T()).arg(s.NH()).arg(s.HS()).go();
+        launcher.kernel(PtxKernel.ATTENTION_ROWS_TO_HEADS.symbol(qkv.dtype()), perElement).arg(dy).arg(dout)
+                .arg(s.B()).arg(s.T()).arg(s.NH()).arg(s.HS()).go();
         batched(dscores, dy, false, v, true);                 // datt = dy v^T
         if (dropout > 0) {
             dropout(dscores, dscores, dropout, seed, false);  // d(dropped att) -> d(att): the forward's mask
         }
-        launcher.launch(PtxKernel.ATTENTION_SOFTMAX_BACKWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()),
-                dscores, probs, s.BNH(), s.T(), s.scale());          // dpreatt, scale included
+        launcher.kernel(PtxKernel.ATTENTION_SOFTMAX_BACKWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()))
+                .arg(dscores).arg(probs).arg(s.BNH()).arg(s.T()).arg(s.scale()).go();          // dpreatt, scale included
         batched(dq, dscores, false, k, false);                // dq = dpreatt k
         batched(dk, dscores, true, q, false);                 // dk = dpreatt^T q
         if (dropout > 0) {
-            Tensor dropped = ws.allocate(qkv.dtype(), s.BNH(), s.T(), s.T());   // (B*NH, T, T)
-            dropout(dropped, probs, dropout, seed, false);
-            batched(dv, dropped, true, dy, false);            // dv = dropout(att)^T dy
+            dropout(droppedProbs, probs, dropout, seed, false);
+            batched(dv, droppedProbs, true, dy, false);       // dv = dropout(att)^T dy
         } else {
             batched(dv, probs, true, dy, false);              // dv = att^T dy
         }
-        launcher.launch(PtxKernel.ATTENTION_MERGE_HEADS_GRAD.symbol(qkv.dtype()), perElement,
-                dqkv, dq, dk, dv, s.B(), s.T(), s.NH(), s.HS());
+        launcher.kernel(PtxKernel.ATTENTION_MERGE_HEADS_GRAD.symbol(qkv.dtype()), perElement).arg(dqkv).arg(dq)
+                .arg(dk).arg(dv).arg(s.B()).arg(s.T()).arg(s.NH()).arg(s.HS()).go();
     }
 
     // ---- pointwise ----------------------------------------------------------------------------
@@ -356,22 +362,24 @@ public final class CudaKernels implements Kernels {
     @Override
     public void geluForward(Tensor out, Tensor inp) {
         requireSameType(out, inp);
-        launcher.launch(PtxKernel.GELU_FORWARD.symbol(out.dtype()), launcher.gridStride(packs(out)), out, inp, out.numel());
+        launcher.kernel(PtxKernel.GELU_FORWARD.symbol(out.dtype()), launcher.gridStride(packs(out))).arg(out)
+                .arg(inp).arg(out.numel()).go();
     }
 
     @Override
     public void geluBackward(Tensor dinp, Tensor inp, Tensor dout) {
         requireSameType(dinp, inp);
         requireSameType(dinp, dout);
-        launcher.launch(PtxKernel.GELU_BACKWARD.symbol(dinp.dtype()), launcher.gridStride(packs(dinp)),
-                dinp, inp, dout, dinp.numel());
+        launcher.kernel(PtxKernel.GELU_BACKWARD.symbol(dinp.dtype()), launcher.gridStride(packs(dinp))).arg(dinp)
+                .arg(inp).arg(dout).arg(dinp.numel()).go();
     }
 
     @Override
     public void add(Tensor out, Tensor a, Tensor b) {
         requireSameType(out, a);
         requireSameType(out, b);
-        launcher.launch(PtxKernel.ADD.symbol(out.dtype()), launcher.gridStride(packs(out)), out, a, b, out.numel());
+        launcher.kernel(PtxKernel.ADD.symbol(out.dtype()), launcher.gridStride(packs(out))).arg(out).arg(a).arg(b)
+                .arg(out.numel()).go();
     }
 
     @Override
@@ -386,8 +394,8 @@ public final class CudaKernels implements Kernels {
             return;
         }
         int threshold = (int) Philox.threshold(p);   // unsigned in the kernel
-        launcher.launch(PtxKernel.DROPOUT.symbol(out.dtype()), launcher.gridStride(ceilDiv(out.numel(), 4)),
-                out, inp, out.numel(), seed, threshold, Philox.keepScale(p), accumulate ? 1 : 0);
+        launcher.kernel(PtxKernel.DROPOUT.symbol(out.dtype()), launcher.gridStride(ceilDiv(out.numel(), 4))).arg(out)
+                .arg(inp).arg(out.numel()).arg(seed).arg(threshold).arg(Philox.keepScale(p)).arg(accumulate ? 1 : 0).go();
     }
 
     // ---- loss ---------------------------------------------------------------------------------
@@ -397,8 +405,8 @@ public final class CudaKernels implements Kernels {
         requireType(losses, DType.FP32);
         requireType(targets, DType.INT32);
         int N = logits.rows(), V = logits.dim(-1);
-        launcher.launch(PtxKernel.CROSS_ENTROPY.symbol(logits.dtype()), new Grid(N, 1, launcher.largeBlock()),
-                losses, logits, targets, N, V, dlossScale);
+        launcher.kernel(PtxKernel.CROSS_ENTROPY.symbol(logits.dtype()), new Grid(N, 1, launcher.largeBlock()))
+                .arg(losses).arg(logits).arg(targets).arg(N).arg(V).arg(dlossScale).go();
     }
 
     // ---- optimizer ----------------------------------------------------------------------------
@@ -424,9 +432,9 @@ public final class CudaKernels implements Kernels {
         float decay = (float) (1 - (double) step.lr() * step.weightDecay());
         float stepSize = (float) (step.lr() / (1 - Math.pow(step.beta1(), step.t())));
         float sqrtBc2 = (float) Math.sqrt(1 - Math.pow(step.beta2(), step.t()));
-        launcher.launch(PtxKernel.ADAMW.symbol(grad.dtype()), launcher.gridStride(ceilDiv(param.numel(), 4)),
-                param, grad, m, v, workingCopy, param.numel(), step.beta1(), step.beta2(), step.eps(),
-                decay, stepSize, sqrtBc2);
+        launcher.kernel(PtxKernel.ADAMW.symbol(grad.dtype()), launcher.gridStride(ceilDiv(param.numel(), 4)))
+                .arg(param).arg(grad).arg(m).arg(v).arg(workingCopy).arg(param.numel()).arg(step.beta1()).arg(step.beta2())
+                .arg(step.eps()).arg(decay).arg(stepSize).arg(sqrtBc2).go();
     }
 
     @Override
@@ -440,19 +448,20 @@ public final class CudaKernels implements Kernels {
         long offset = 0;
         for (Tensor t : tensors) {
             int blocks = normPartials(t);
-            launcher.launch(PtxKernel.GLOBAL_NORM_PARTIAL.symbol(t.dtype()), new Grid(blocks, 1, BLOCK),
-                    address(partials) + 4 * offset, t, t.numel());
+            launcher.kernel(PtxKernel.GLOBAL_NORM_PARTIAL.symbol(t.dtype()), new Grid(blocks, 1, BLOCK))
+                    .arg(address(partials) + 4 * offset).arg(t).arg(t.numel()).go();
             offset += blocks;
         }
-        launcher.launch(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK), out, partials, count);
+        launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK)).arg(out).arg(partials)
+                .arg(count).go();
     }
 
     @Override
     public void clipByGlobalNorm(List<Tensor> tensors, Tensor sumOfSquares, float maxNorm) {
         requireType(sumOfSquares, DType.FP32);
         for (Tensor t : tensors) {
-            launcher.launch(PtxKernel.CLIP_BY_GLOBAL_NORM.symbol(t.dtype()), launcher.gridStride(packs(t)),
-                    t, t.numel(), sumOfSquares, maxNorm);
+            launcher.kernel(PtxKernel.CLIP_BY_GLOBAL_NORM.symbol(t.dtype()), launcher.gridStride(packs(t))).arg(t)
+                    .arg(t.numel()).arg(sumOfSquares).arg(maxNorm).go();
         }
     }
 
@@ -461,7 +470,8 @@ public final class CudaKernels implements Kernels {
         requireType(flag, DType.FP32);
         fill(flag, 0f);
         for (Tensor t : tensors) {
-            launcher.launch(PtxKernel.CHECK_FINITE.symbol(t.dtype()), launcher.gridStride(packs(t)), flag, t, t.numel());
+            launcher.kernel(PtxKernel.CHECK_FINITE.symbol(t.dtype()), launcher.gridStride(packs(t))).arg(flag).arg(t)
+                    .arg(t.numel()).go();
         }
     }
 
@@ -531,6 +541,29 @@ public final class CudaKernels implements Kernels {
         }
         workspace.reset();
         return workspace;
+    }
+
+    /**
+     * At least {@code count} (B*NH, T, HS) tensors of {@code dtype} in the scratch arena, one after
+     * another from its start, and with {@code dropout} the (B*NH, T, T) buffer {@link #droppedProbs}
+     * after them. The views are made again only when the scratch arena, the dtype or the shape
+     * changes (a warm step reuses them: no Tensor objects per call).
+     */
+    private Tensor[] heads(int count, DType dtype, AttentionShape s, boolean dropout) {
+        int n = Math.max(count, heads.length);
+        boolean probs = dropout || droppedProbs != null;   // once made, the probabilities' buffer stays
+        DeviceArena ws = scratch(n, s.headsBytes(dtype), probs ? s.probsBytes(dtype) : 0);
+        Tensor first = heads.length == 0 ? null : heads[0];
+        if (ws != headsArena || heads.length < count || (probs && droppedProbs == null) || first.dtype() != dtype
+                || first.dim(0) != s.BNH() || first.dim(1) != s.T() || first.dim(2) != s.HS()) {
+            heads = new Tensor[n];
+            for (int i = 0; i < heads.length; i++) {
+                heads[i] = ws.allocate(dtype, s.BNH(), s.T(), s.HS());
+            }
+            droppedProbs = probs ? ws.allocate(dtype, s.BNH(), s.T(), s.T()) : null;
+            headsArena = ws;
+        }
+        return heads;
     }
 
     /** Threads of a pointwise kernel: one per 16-byte pack. */

@@ -1,6 +1,7 @@
 // Launches the PTX kernels on one stream: checks the arguments against the kernel's PTX signature,
 // packs them into KernelArgs and launches through CudaFunction (which checks the launch's status),
-// and sizes grids from the device's limits. With -Dpanatrain.cuda.syncEachLaunch=true
+// all through objects made once, so that a launch allocates nothing; and sizes grids from the
+// device's limits. With -Dpanatrain.cuda.syncEachLaunch=true
 // it also synchronizes after every launch, so an asynchronous fault names the kernel that caused it
 // (slow; for debugging). Leaves out which kernel to run and why (CudaKernels).
 package org.panatrain.kernels.cuda;
@@ -22,6 +23,7 @@ final class KernelLauncher implements AutoCloseable {
     private final Map<String, KernelSignature> signatures = KernelSignature.ofAllKernels();
     private final CudaStream stream;
     private final KernelArgs kernelArgs = new KernelArgs(); // reused by every launch (one thread at a time)
+    private final Launch launch = new Launch();            // likewise
     private final int smCount;
     private final int maxThreadsPerBlock;
     private final boolean syncEachLaunch = Boolean.getBoolean("panatrain.cuda.syncEachLaunch");
@@ -63,29 +65,91 @@ final class KernelLauncher implements AutoCloseable {
     }
 
     /**
-     * Launches {@code symbol}. Arguments: a device Tensor (its address), null (a NULL pointer), Long
-     * (a pointer or a 64-bit integer), Integer, Float; their kinds must match the PTX parameters.
+     * Starts a launch of {@code symbol} on {@code grid}: add the arguments in PTX order with
+     * {@link Launch#arg}, each checked against the kernel's parameter kinds, then {@link Launch#go}.
+     * The Launch is this launcher's one reused object, so a launch allocates nothing (no varargs
+     * array, no boxed numbers); one launch at a time.
+     *
+     * <pre>{@code
+     * launcher.kernel(PtxKernel.SCALE.symbol(t.dtype()), launcher.gridStride(packs(t))).arg(t).arg(t.numel()).arg(factor).go();
+     * }</pre>
      */
-    void launch(String symbol, Grid grid, Object... args) {
+    Launch kernel(String symbol, Grid grid) {
         KernelSignature signature = signatures.get(symbol);
         if (signature == null) {
             throw new IllegalArgumentException("no CUDA kernel named " + symbol);
         }
-        checkArguments(signature, args);
         kernelArgs.clear();
-        for (Object arg : args) {
-            switch (arg) {
-                case null -> kernelArgs.i64(0L);
-                case Tensor t -> kernelArgs.pointer(t);
-                case Long l -> kernelArgs.i64(l);
-                case Integer n -> kernelArgs.i32(n);
-                case Float f -> kernelArgs.f32(f);
-                default -> throw new IllegalArgumentException("kernel argument of type " + arg.getClass());
+        launch.signature = signature;
+        launch.gridX = grid.x();
+        launch.gridY = grid.y();
+        launch.block = grid.block();
+        return launch;
+    }
+
+    /** The launch being assembled: its kernel, grid and, in {@link #kernelArgs}, the arguments so far. */
+    final class Launch {
+        private KernelSignature signature;
+        private int gridX;
+        private int gridY;
+        private int block;
+
+        private Launch() {
+        }
+
+        /** A device tensor's address, or NULL for null. */
+        Launch arg(Tensor deviceTensor) {
+            expect(KernelSignature.Kind.B64);
+            if (deviceTensor == null) {
+                kernelArgs.i64(0L);
+            } else {
+                kernelArgs.pointer(deviceTensor);
+            }
+            return this;
+        }
+
+        /** A 64-bit integer or a raw device address. */
+        Launch arg(long value) {
+            expect(KernelSignature.Kind.B64);
+            kernelArgs.i64(value);
+            return this;
+        }
+
+        /** A 32-bit integer. */
+        Launch arg(int value) {
+            expect(KernelSignature.Kind.I32);
+            kernelArgs.i32(value);
+            return this;
+        }
+
+        /** A float. */
+        Launch arg(float value) {
+            expect(KernelSignature.Kind.F32);
+            kernelArgs.f32(value);
+            return this;
+        }
+
+        /** Queues the kernel with the arguments given (all of them: their count is checked). */
+        void go() {
+            int want = signature.params().size();
+            if (kernelArgs.count() != want) {
+                throw new IllegalArgumentException(signature.name() + " takes " + want + " arguments, got " + kernelArgs.count());
+            }
+            modules.function(signature.name()).launch(gridX, gridY, 1, block, 1, 1, 0, stream, kernelArgs);
+            if (syncEachLaunch) {
+                stream.synchronize();
             }
         }
-        modules.function(symbol).launch(grid.x(), grid.y(), 1, grid.block(), 1, 1, 0, stream, kernelArgs);
-        if (syncEachLaunch) {
-            stream.synchronize();
+
+        private void expect(KernelSignature.Kind have) {
+            List<KernelSignature.Kind> want = signature.params();
+            int i = kernelArgs.count();
+            if (i >= want.size()) {
+                throw new IllegalArgumentException(signature.name() + " takes " + want.size() + " arguments, got more");
+            }
+            if (have != want.get(i)) {
+                throw new IllegalArgumentException(signature.name() + " argument " + i + " must be " + want.get(i) + ", got " + have);
+            }
         }
     }
 
@@ -98,25 +162,5 @@ final class KernelLauncher implements AutoCloseable {
     @Override
     public void close() {
         kernelArgs.close();
-    }
-
-    private static void checkArguments(KernelSignature signature, Object[] args) {
-        List<KernelSignature.Kind> want = signature.params();
-        if (want.size() != args.length) {
-            throw new IllegalArgumentException(signature.name() + " takes " + want.size() + " arguments, got " + args.length);
-        }
-        for (int i = 0; i < args.length; i++) {
-            KernelSignature.Kind have = switch (args[i]) {
-                case null -> KernelSignature.Kind.B64;
-                case Tensor t -> KernelSignature.Kind.B64;
-                case Long l -> KernelSignature.Kind.B64;
-                case Integer n -> KernelSignature.Kind.I32;
-                case Float f -> KernelSignature.Kind.F32;
-                default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
-            };
-            if (have != want.get(i)) {
-                throw new IllegalArgumentException(signature.name() + " argument " + i + " must be " + want.get(i) + ", got " + have);
-            }
-        }
     }
 }

@@ -62,6 +62,9 @@ enum PtxKernel {
     final String module;
     final String base;
     final Variants variants;
+    /** symbol(dtype) and symbol(from, to) by dtype ordinals, made on first use: a launch builds no string. */
+    private final String[] byType = new String[DType.values().length];
+    private final String[][] byTypePair = new String[DType.values().length][DType.values().length];
 
     PtxKernel(String module, String base) {
         this(module, base, Variants.STORAGE);
@@ -75,12 +78,22 @@ enum PtxKernel {
 
     /** The entry point for tensors of {@code dtype} (STORAGE families). */
     String symbol(DType dtype) {
-        return base + "_" + suffix(dtype);
+        String s = byType[dtype.ordinal()];
+        if (s == null) {
+            s = base + "_" + suffix(dtype);
+            byType[dtype.ordinal()] = s;   // a race only makes the same string twice
+        }
+        return s;
     }
 
     /** The entry point converting {@code from} into {@code to} (TYPE_PAIRS and TO_FP8 families). */
     String symbol(DType from, DType to) {
-        return base + "_" + suffix(from) + "_to_" + (variants == Variants.TO_FP8 ? fp8Suffix(to) : suffix(to));
+        String s = byTypePair[from.ordinal()][to.ordinal()];
+        if (s == null) {
+            s = base + "_" + suffix(from) + "_to_" + (variants == Variants.TO_FP8 ? fp8Suffix(to) : suffix(to));
+            byTypePair[from.ordinal()][to.ordinal()] = s;
+        }
+        return s;
     }
 
     /** Every entry point of this family, as the PTX must declare them. */
