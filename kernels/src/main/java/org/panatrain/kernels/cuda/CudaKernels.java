@@ -20,6 +20,7 @@ import org.panatrain.bindings.CudaDriver;
 import org.panatrain.bindings.CudaStream;
 import org.panatrain.bindings.DeviceProperties;
 import org.panatrain.kernels.AdamWStep;
+import org.panatrain.kernels.DynamicQuantization;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.cuda.KernelLauncher.Grid;
 import org.panatrain.memory.DType;
@@ -60,6 +61,8 @@ public final class CudaKernels implements Kernels {
     private final KernelLauncher launcher;
     private final String name;
     private DeviceArena workspace; // scratch; replaced by a larger one when an op needs more
+    private DeviceArena quantizationMapsArena; // adamW8bit's maps, allocated on its first call
+    private Tensor quantizationMaps;
 
     private CudaKernels(CudaContext context, PtxModules modules) {
         this.context = context;
@@ -395,6 +398,132 @@ public final class CudaKernels implements Kernels {
                 decay, stepSize, sqrtBc2);
     }
 
+    // ---- optimizers beyond AdamW: Lion, Adafactor, 8-bit AdamW ----------------------------------
+
+    @Override
+    public void lion(Tensor param, Tensor grad, Tensor m, float lr, float beta1, float beta2, float weightDecay) {
+        requireType(param, DType.FP32);
+        requireType(m, DType.FP32);
+        requireSameCount(param, grad);
+        requireSameCount(param, m);
+        launcher.launch(PtxKernel.LION.symbol(grad.dtype()), launcher.gridStride(ceilDiv(param.numel(), 4)),
+                param, grad, m, param.numel(), lr, beta1, beta2, 1f - lr * weightDecay);
+    }
+
+    @Override
+    public void adafactorMoments(Tensor grad, Tensor row, Tensor column, float beta2t, float eps1) {
+        requireType(row, DType.FP32);
+        if (column == null) {
+            requireSameCount(row, grad);
+            launcher.launch(PtxKernel.ADAFACTOR_VECTOR_MOMENTS.symbol(grad.dtype()), launcher.gridStride(grad.numel()),
+                    row, grad, grad.numel(), beta2t, eps1);
+            return;
+        }
+        int cols = grad.dim(-1);
+        int rows = adafactorRows(grad, row, column);
+        launcher.launch(PtxKernel.ADAFACTOR_ROW_MOMENTS.symbol(grad.dtype()), launcher.warpPerRow(rows),
+                row, grad, rows, cols, beta2t, eps1);
+        RowChunks chunks = RowChunks.of(rows);
+        Tensor partials = scratch(1, 4L * chunks.count() * cols).allocate(DType.FP32, chunks.count() * cols);
+        launcher.launch(PtxKernel.ADAFACTOR_COLUMN_PARTIAL.symbol(grad.dtype()), columnGrid(cols, chunks.count()),
+                partials, grad, rows, cols, chunks.rows(), eps1);
+        launcher.launch(PtxKernel.ADAFACTOR_COLUMN_FINALIZE.base, columnGrid(cols, 1),
+                column, partials, chunks.count(), rows, cols, beta2t);
+    }
+
+    @Override
+    public void adafactorUpdate(Tensor param, Tensor grad, Tensor row, Tensor column, float lr, float weightDecay,
+                                float clipThreshold) {
+        requireType(param, DType.FP32);
+        requireType(row, DType.FP32);
+        requireSameCount(param, grad);
+        int rows;
+        int cols;
+        if (column == null) {
+            requireSameCount(row, grad);
+            rows = 1;
+            cols = 1;
+        } else {
+            rows = adafactorRows(grad, row, column);
+            cols = grad.dim(-1);
+        }
+        int blocks = normPartials(grad);
+        DeviceArena scratch = scratch(2, 4L * Math.max(2, blocks));
+        Tensor stats = scratch.allocate(DType.FP32, 2);          // sum of row, sum of u^2
+        Tensor partials = scratch.allocate(DType.FP32, blocks);
+        if (column != null) {
+            launcher.launch(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK), stats, row, rows);
+        }
+        launcher.launch(PtxKernel.ADAFACTOR_SQUARES_PARTIAL.symbol(grad.dtype()), new Grid(blocks, 1, BLOCK),
+                partials, grad, row, column, stats, grad.numel(), rows, cols);
+        launcher.launch(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK),
+                address(stats) + 4, partials, blocks);
+        launcher.launch(PtxKernel.ADAFACTOR_APPLY.symbol(grad.dtype()), launcher.gridStride(grad.numel()),
+                param, grad, row, column, stats, grad.numel(), rows, cols, lr, clipThreshold, 1f - lr * weightDecay);
+    }
+
+    /** Rows of grad read as a matrix, after checking that row and column hold one FP32 per row and column. */
+    private static int adafactorRows(Tensor grad, Tensor row, Tensor column) {
+        requireType(column, DType.FP32);
+        int rows = Math.toIntExact(grad.numel() / grad.dim(-1));
+        if (grad.rank() < 2 || row.numel() != rows || column.numel() != grad.dim(-1)) {
+            throw new IllegalArgumentException("adafactor: row " + row + " and column " + column
+                    + " must hold one float per row and per column of " + grad);
+        }
+        return rows;
+    }
+
+    @Override
+    public void adamW8bit(Tensor param, Tensor grad, Tensor codesM, Tensor absmaxM, Tensor codesV, Tensor absmaxV,
+                          int block, float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
+        requireType(param, DType.FP32);
+        requireType(codesM, DType.INT8);
+        requireType(codesV, DType.INT8);
+        requireType(absmaxM, DType.FP32);
+        requireType(absmaxV, DType.FP32);
+        requireSameCount(param, grad);
+        requireSameCount(param, codesM);
+        requireSameCount(param, codesV);
+        long blocks = ceilDiv(param.numel(), Math.max(1, block));
+        if (block < 1 || t < 1 || absmaxM.numel() != blocks || absmaxV.numel() != blocks) {
+            throw new IllegalArgumentException("adamW8bit: block " + block + " and t " + t + " must be positive, absmax "
+                    + absmaxM + " and " + absmaxV + " must hold " + blocks + " blocks");
+        }
+        // The bias corrections in double, as the CPU backend computes them.
+        float correction1 = (float) (1 - Math.pow(beta1, t));
+        float correction2 = (float) (1 - Math.pow(beta2, t));
+        launcher.launch(PtxKernel.ADAMW8BIT.symbol(grad.dtype()), new Grid(Math.toIntExact(blocks), 1, BLOCK),
+                param, grad, codesM, absmaxM, codesV, absmaxV, quantizationMaps(), param.numel(), block,
+                lr, beta1, beta2, eps, weightDecay, correction1, correction2);
+    }
+
+    /**
+     * DynamicQuantization's tables on the device, uploaded on first use: signed values, signed
+     * boundaries (255 and one unused), unsigned values, unsigned boundaries; 256 floats each.
+     */
+    private Tensor quantizationMaps() {
+        if (quantizationMaps == null) {
+            int size = 256;
+            float[][] tables = {DynamicQuantization.SIGNED.values(), DynamicQuantization.SIGNED.boundaries(),
+                    DynamicQuantization.UNSIGNED.values(), DynamicQuantization.UNSIGNED.boundaries()};
+            DeviceArena arena = DeviceArena.allocate("cuda-kernels quantization maps", 4L * tables.length * size);
+            try (Arena host = Arena.ofConfined()) {
+                MemorySegment bytes = host.allocate(4L * tables.length * size);
+                for (int k = 0; k < tables.length; k++) {
+                    MemorySegment.copy(tables[k], 0, bytes, ValueLayout.JAVA_FLOAT, 4L * k * size, tables[k].length);
+                }
+                Tensor maps = arena.allocate(DType.FP32, tables.length * size);
+                upload(maps, Tensor.host(bytes, DType.FP32, tables.length * size));
+                quantizationMapsArena = arena;
+                quantizationMaps = maps;
+            } catch (RuntimeException e) {
+                arena.close();
+                throw e;
+            }
+        }
+        return quantizationMaps;
+    }
+
     @Override
     public void sumOfSquares(Tensor out, List<Tensor> tensors) {
         requireType(out, DType.FP32);
@@ -463,6 +592,9 @@ public final class CudaKernels implements Kernels {
             try {
                 if (workspace != null) {
                     workspace.close();
+                }
+                if (quantizationMapsArena != null) {
+                    quantizationMapsArena.close();
                 }
                 launcher.close();
                 modules.close();

@@ -1,7 +1,7 @@
 // The dynamic maps against values worked out by hand from bitsandbytes' create_dynamic_map
 // (decade i = 0..6 holds the midpoints of linspace(0.1, 1, k + 1) times 10^(i-6)), and encoding
 // against a brute-force nearest-value search.
-package org.panatrain.engine.optim;
+package org.panatrain.kernels;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;

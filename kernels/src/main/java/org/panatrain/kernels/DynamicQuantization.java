@@ -7,7 +7,9 @@
 // values (signed, and their negatives too) or k = 2^(i+1) (unsigned); then 0 and 1; sorted.
 // Signed: 2 x 127 + 2 = 256 values, from -0.99296875 to 1; unsigned: 254 + 2, from 0 to 1.
 // A value is encoded as the index of the nearest map entry (ties to the lower index).
-package org.panatrain.engine.optim;
+// The one source of both backends' maps: the CPU backend reads these tables, the CUDA backend
+// uploads values() and boundaries() and encodes with the same 8-step search (native-src/adamw8bit.cu).
+package org.panatrain.kernels;
 
 import java.util.Arrays;
 
@@ -69,6 +71,11 @@ public final class DynamicQuantization {
     /** The 256 values, ascending (a copy). */
     public float[] values() {
         return values.clone();
+    }
+
+    /** The 255 midpoints between neighbouring values, ascending (a copy): encode counts those below x. */
+    public float[] boundaries() {
+        return boundaries.clone();
     }
 
     /** The value of {@code code} (0..255). */

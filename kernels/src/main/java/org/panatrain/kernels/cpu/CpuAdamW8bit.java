@@ -1,0 +1,102 @@
+// AdamW with block-wise 8-bit moments on the CPU. Quantization blocks are independent, so the
+// threads take ranges of blocks. A block is done in two passes so that no scratch is needed: the
+// first dequantizes m and v, runs the FP32 AdamW update, writes the weight and takes the new
+// absmax of m and v; the second recomputes the same m and v (same inputs, same float operations)
+// and requantizes them against the new absmax. The moments are read through the maps of
+// DynamicQuantization, the tables the CUDA backend uploads too. Scalar code: decoding is a table
+// gather and encoding a search, which the Vector API does not speed up here. One instance per
+// backend holds the call's arguments in fields, so a call allocates nothing. Leaves out validation.
+package org.panatrain.kernels.cpu;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.panatrain.kernels.cpu.Vec.F;
+
+import java.lang.foreign.MemorySegment;
+import org.panatrain.kernels.DynamicQuantization;
+
+/** adamW8bit over flat segments: FP32 param and grad, byte codes, FP32 absmax per block. */
+final class CpuAdamW8bit implements Parallel.RangeBody {
+    private static final DynamicQuantization SIGNED = DynamicQuantization.SIGNED;
+    private static final DynamicQuantization UNSIGNED = DynamicQuantization.UNSIGNED;
+    /** Fewest quantization blocks a thread is handed. */
+    private static final int GRAIN = 64;
+
+    private final Parallel par;
+    private MemorySegment param, grad, codesM, absmaxM, codesV, absmaxV;
+    private long n;
+    private int block;
+    private float lr, b1, b2, eps, wd, correction1, correction2;
+
+    CpuAdamW8bit(Parallel par) {
+        this.par = par;
+    }
+
+    /**
+     * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; param -= lr (m / bc1 / (sqrt(v / bc2) + eps) + wd param),
+     * bc = 1 - beta^t (in double, then rounded to float), m and v dequantized before and requantized after.
+     */
+    void step(MemorySegment param, MemorySegment grad, MemorySegment codesM, MemorySegment absmaxM,
+              MemorySegment codesV, MemorySegment absmaxV, long n, int block, float lr, float b1, float b2, float eps,
+              float wd, int t) {
+        this.param = param;
+        this.grad = grad;
+        this.codesM = codesM;
+        this.absmaxM = absmaxM;
+        this.codesV = codesV;
+        this.absmaxV = absmaxV;
+        this.n = n;
+        this.block = block;
+        this.lr = lr;
+        this.b1 = b1;
+        this.b2 = b2;
+        this.eps = eps;
+        this.wd = wd;
+        this.correction1 = (float) (1 - Math.pow(b1, t));
+        this.correction2 = (float) (1 - Math.pow(b2, t));
+        try {
+            par.forRange(Math.toIntExact((n + block - 1) / block), GRAIN, this);
+        } finally {
+            this.param = this.grad = this.codesM = this.absmaxM = this.codesV = this.absmaxV = null;
+        }
+    }
+
+    @Override
+    public void run(int firstBlock, int endBlock) {
+        for (int b = firstBlock; b < endBlock; b++) {
+            updateBlock(b);
+        }
+    }
+
+    private void updateBlock(int b) {
+        long start = (long) b * block;
+        long end = Math.min(n, start + block);
+        float scaleM = absmaxM.getAtIndex(F, b);
+        float scaleV = absmaxV.getAtIndex(F, b);
+        float maxM = 0;
+        float maxV = 0;
+        for (long i = start; i < end; i++) {
+            float g = grad.getAtIndex(F, i);
+            float m = b1 * SIGNED.decode(code(codesM, i)) * scaleM + (1f - b1) * g;
+            float v = b2 * UNSIGNED.decode(code(codesV, i)) * scaleV + (1f - b2) * g * g;
+            float mhat = m / correction1;
+            float vhat = v / correction2;
+            float w = param.getAtIndex(F, i);
+            param.setAtIndex(F, i, w - lr * (mhat / ((float) Math.sqrt(vhat) + eps) + wd * w));
+            maxM = Math.max(maxM, Math.abs(m));
+            maxV = Math.max(maxV, v);
+        }
+        absmaxM.setAtIndex(F, b, maxM);
+        absmaxV.setAtIndex(F, b, maxV);
+        for (long i = start; i < end; i++) {
+            float g = grad.getAtIndex(F, i);
+            float m = b1 * SIGNED.decode(code(codesM, i)) * scaleM + (1f - b1) * g;
+            float v = b2 * UNSIGNED.decode(code(codesV, i)) * scaleV + (1f - b2) * g * g;
+            codesM.set(JAVA_BYTE, i, (byte) SIGNED.encode(maxM == 0 ? 0f : m / maxM));
+            codesV.set(JAVA_BYTE, i, (byte) UNSIGNED.encode(maxV == 0 ? 0f : v / maxV));
+        }
+    }
+
+    private static int code(MemorySegment codes, long i) {
+        return codes.get(JAVA_BYTE, i) & 0xFF;
+    }
+}
