@@ -100,7 +100,7 @@ public final class AdamW8bit extends OptimizerBase {
 
     /** Sets every code of {@code codes} (INT8, on the backend) to {@code code}, through one host copy. */
     private void fillCodes(List<Tensor> codes, int code) {
-        try (Arena host = Arena.ofConfined()) {
+        try (Arena host = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
             long largest = codes.stream().mapToLong(Tensor::numel).max().orElse(0);
             MemorySegment bytes = host.allocate(Math.max(1, largest));
             bytes.fill((byte) code);
