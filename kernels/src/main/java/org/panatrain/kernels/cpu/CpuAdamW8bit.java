@@ -1,11 +1,11 @@
 // AdamW with block-wise 8-bit moments on the CPU. Quantization blocks are independent, so the
-// threads take ranges of blocks. A block is done in two passes so that no scratch is needed: the
-// first dequantizes m and v, runs the FP32 AdamW update, writes the weight and takes the new
-// absmax of m and v; the second recomputes the same m and v (same inputs, same float operations)
-// and requantizes them against the new absmax. The moments are read through the maps of
-// DynamicQuantization, the tables the CUDA backend uploads too. Scalar code: decoding is a table
-// gather and encoding a search, which the Vector API does not speed up here. One instance per
-// backend holds the call's arguments in fields, so a call allocates nothing. Leaves out validation.
+// threads take ranges of blocks. A block is done in two passes: the first dequantizes m and v,
+// runs the FP32 AdamW update, writes the weight, keeps the new m and v in the thread's scratch and
+// takes their new absmax; the second requantizes them against it. The moments go through the maps
+// of DynamicQuantization, the tables the CUDA backend uploads too. Scalar code: decoding is a
+// table gather and encoding a table lookup, which the Vector API does not speed up here. One
+// instance per backend holds the call's arguments in fields, so a call allocates nothing once the
+// per-thread scratch has grown to a block. Leaves out validation.
 package org.panatrain.kernels.cpu;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -62,12 +62,14 @@ final class CpuAdamW8bit implements Parallel.RangeBody {
 
     @Override
     public void run(int firstBlock, int endBlock) {
+        float[] newM = ThreadScratch.floats(0, block);
+        float[] newV = ThreadScratch.floats(1, block);
         for (int b = firstBlock; b < endBlock; b++) {
-            updateBlock(b);
+            updateBlock(b, newM, newV);
         }
     }
 
-    private void updateBlock(int b) {
+    private void updateBlock(int b, float[] newM, float[] newV) {
         long start = (long) b * block;
         long end = Math.min(n, start + block);
         float scaleM = absmaxM.getAtIndex(F, b);
@@ -82,15 +84,16 @@ final class CpuAdamW8bit implements Parallel.RangeBody {
             float vhat = v / correction2;
             float w = param.getAtIndex(F, i);
             param.setAtIndex(F, i, w - lr * (mhat / ((float) Math.sqrt(vhat) + eps) + wd * w));
+            newM[(int) (i - start)] = m;
+            newV[(int) (i - start)] = v;
             maxM = Math.max(maxM, Math.abs(m));
             maxV = Math.max(maxV, v);
         }
         absmaxM.setAtIndex(F, b, maxM);
         absmaxV.setAtIndex(F, b, maxV);
         for (long i = start; i < end; i++) {
-            float g = grad.getAtIndex(F, i);
-            float m = b1 * SIGNED.decode(code(codesM, i)) * scaleM + (1f - b1) * g;
-            float v = b2 * UNSIGNED.decode(code(codesV, i)) * scaleV + (1f - b2) * g * g;
+            float m = newM[(int) (i - start)];
+            float v = newV[(int) (i - start)];
             codesM.set(JAVA_BYTE, i, (byte) SIGNED.encode(maxM == 0 ? 0f : m / maxM));
             codesV.set(JAVA_BYTE, i, (byte) UNSIGNED.encode(maxV == 0 ? 0f : v / maxV));
         }
