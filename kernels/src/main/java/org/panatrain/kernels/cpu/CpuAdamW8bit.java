@@ -70,13 +70,18 @@ final class CpuAdamW8bit implements Parallel.RangeBody {
     }
 
     private void updateBlock(int b, float[] newM, float[] newV) {
+        // the fields in locals: the JIT keeps them in registers across the segment stores
+        MemorySegment param = this.param, grad = this.grad, codesM = this.codesM, codesV = this.codesV;
+        float lr = this.lr, b1 = this.b1, b2 = this.b2, eps = this.eps, wd = this.wd;
+        float correction1 = this.correction1, correction2 = this.correction2;
         long start = (long) b * block;
-        long end = Math.min(n, start + block);
+        int len = (int) Math.min(block, n - start);
         float scaleM = absmaxM.getAtIndex(F, b);
         float scaleV = absmaxV.getAtIndex(F, b);
         float maxM = 0;
         float maxV = 0;
-        for (long i = start; i < end; i++) {
+        for (int j = 0; j < len; j++) {
+            long i = start + j;
             float g = grad.getAtIndex(F, i);
             float m = b1 * SIGNED.decode(code(codesM, i)) * scaleM + (1f - b1) * g;
             float v = b2 * UNSIGNED.decode(code(codesV, i)) * scaleV + (1f - b2) * g * g;
@@ -84,18 +89,17 @@ final class CpuAdamW8bit implements Parallel.RangeBody {
             float vhat = v / correction2;
             float w = param.getAtIndex(F, i);
             param.setAtIndex(F, i, w - lr * (mhat / ((float) Math.sqrt(vhat) + eps) + wd * w));
-            newM[(int) (i - start)] = m;
-            newV[(int) (i - start)] = v;
+            newM[j] = m;
+            newV[j] = v;
             maxM = Math.max(maxM, Math.abs(m));
             maxV = Math.max(maxV, v);
         }
         absmaxM.setAtIndex(F, b, maxM);
         absmaxV.setAtIndex(F, b, maxV);
-        for (long i = start; i < end; i++) {
-            float m = newM[(int) (i - start)];
-            float v = newV[(int) (i - start)];
-            codesM.set(JAVA_BYTE, i, (byte) SIGNED.encode(maxM == 0 ? 0f : m / maxM));
-            codesV.set(JAVA_BYTE, i, (byte) UNSIGNED.encode(maxV == 0 ? 0f : v / maxV));
+        for (int j = 0; j < len; j++) {
+            long i = start + j;
+            codesM.set(JAVA_BYTE, i, (byte) SIGNED.encode(maxM == 0 ? 0f : newM[j] / maxM));
+            codesV.set(JAVA_BYTE, i, (byte) UNSIGNED.encode(maxV == 0 ? 0f : newV[j] / maxV));
         }
     }
 
