@@ -1,6 +1,6 @@
 // The CPU backend: validates arguments, then hands each op to its Vector API kernel class
 // (CpuPointwise, CpuEncoder, CpuLayerNorm, CpuAttention, CpuCrossEntropy, CpuAdamW,
-// CpuReductions; CpuMatmul for matmul), all running on one Parallel pool. Leaves out the kernels
+// CpuReductions; CpuMatmul for matmul; CpuLion, CpuAdafactor, CpuAdamW8bit for the other optimizers), all running on one Parallel pool. Leaves out the kernels
 // themselves and any dtype but FP32 (INT32 for tokens and targets).
 package org.panatrain.kernels.cpu;
 
