@@ -1,7 +1,8 @@
 // Adafactor on the CPU (Kernels.adafactorMoments and adafactorUpdate). Every sum is in double and
-// in a fixed order, so the thread count never changes a bit: a row's mean runs along the row, a
-// column's mean down the rows in order (each thread owns a range of columns), and the sum of
-// squared updates is cut into fixed pieces of rows whose partials are added in piece order.
+// in a fixed order, so the thread count never changes a bit: a row's sum runs along the row in four
+// interleaved accumulators, a column's down the rows in order (each thread owns a range of
+// columns), and the sum of squared updates is cut into fixed pieces of rows whose partials are
+// added in piece order.
 // Reciprocal square roots are taken in double and rounded to float. The update pass is vectorized
 // (the same float operations as the scalar tail, so both agree to the bit). One instance per
 // backend holds the call's arguments and grow-only scratch in fields, and is itself the range body
@@ -132,13 +133,26 @@ final class CpuAdafactor implements Parallel.RangeBody {
     }
 
     private void rowMeans(int r0, int r1) {
+        MemorySegment grad = this.grad;
+        float eps1 = this.eps1;
         for (int r = r0; r < r1; r++) {
-            double sum = 0;
             long base = (long) r * cols;
-            for (int j = 0; j < cols; j++) {
-                float g = grad.getAtIndex(F, base + j);
-                sum += g * g + eps1;
+            // four accumulators, added in a fixed order: a single one would wait on each double add
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int j = 0;
+            for (; j + 4 <= cols; j += 4) {
+                float g0 = grad.getAtIndex(F, base + j), g1 = grad.getAtIndex(F, base + j + 1);
+                float g2 = grad.getAtIndex(F, base + j + 2), g3 = grad.getAtIndex(F, base + j + 3);
+                s0 += g0 * g0 + eps1;
+                s1 += g1 * g1 + eps1;
+                s2 += g2 * g2 + eps1;
+                s3 += g3 * g3 + eps1;
             }
+            for (; j < cols; j++) {
+                float g = grad.getAtIndex(F, base + j);
+                s0 += g * g + eps1;
+            }
+            double sum = (s0 + s1) + (s2 + s3);
             row.setAtIndex(F, r, beta2t * row.getAtIndex(F, r) + (1f - beta2t) * (float) (sum / cols));
         }
     }
@@ -173,13 +187,28 @@ final class CpuAdafactor implements Parallel.RangeBody {
             }
             return sum;
         }
+        MemorySegment grad = this.grad;
+        float[] columnFactors = this.columnFactors;
         for (int r = r0; r < r1; r++) {
             float rowFactor = rsqrt(row.getAtIndex(F, r) / rowMean);
             long base = (long) r * cols;
-            for (int j = 0; j < cols; j++) {
-                float u = grad.getAtIndex(F, base + j) * rowFactor * columnFactors[j];
-                sum += u * u;
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0; // as in rowMeans
+            int j = 0;
+            for (; j + 4 <= cols; j += 4) {
+                float u0 = grad.getAtIndex(F, base + j) * rowFactor * columnFactors[j];
+                float u1 = grad.getAtIndex(F, base + j + 1) * rowFactor * columnFactors[j + 1];
+                float u2 = grad.getAtIndex(F, base + j + 2) * rowFactor * columnFactors[j + 2];
+                float u3 = grad.getAtIndex(F, base + j + 3) * rowFactor * columnFactors[j + 3];
+                s0 += u0 * u0;
+                s1 += u1 * u1;
+                s2 += u2 * u2;
+                s3 += u3 * u3;
             }
+            for (; j < cols; j++) {
+                float u = grad.getAtIndex(F, base + j) * rowFactor * columnFactors[j];
+                s0 += u * u;
+            }
+            sum += (s0 + s1) + (s2 + s3);
         }
         return sum;
     }
