@@ -1,15 +1,15 @@
 // AdamW with block-wise 8-bit moments (bitsandbytes' 8-bit Adam, Dettmers et al. 2022) over FP32
-// master weights, in place. One thread block per quantization block of `block` elements (grid-
-// stride over blocks when there are more than the grid): the threads dequantize m and v with the
-// block's absmax, run AdamW in FP32,
+// master weights, in place. A thread block loads the maps into shared memory, then takes one
+// quantization block of `block` elements after another (grid-stride): its threads dequantize m
+// and v with the block's absmax, run AdamW in FP32,
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  param -= lr (m / c1 / (sqrt(v / c2) + eps) + wd param)
 // (c1 = 1 - b1^t, c2 = 1 - b2^t from the caller), reduce the new absmax of m and of v over the
 // block, then recompute the same m and v and requantize them against it (no scratch needed).
 // `maps` holds DynamicQuantization's tables as uploaded by the backend, 1024 floats: signed values
 // (256), signed boundaries (255 + 1 unused), unsigned values, unsigned boundaries; a code is the
-// number of boundaries below x, found by the same 8 halving steps as the Java encoder, so both
-// backends round alike. Codes are bytes 0..255. Name suffix = grad type.
-// Leaves out bitsandbytes' 32-bit fallback for small tensors and its percentile clipping.
+// number of boundaries below x, counted here in 8 halving steps (the Java encoder gets the same
+// count from a lookup table), so both backends round alike. Codes are bytes 0..255. Name suffix =
+// grad type. Leaves out bitsandbytes' 32-bit fallback for small tensors and its percentile clipping.
 #include "common.cuh"
 
 constexpr int MAP_SIZE = 256;

@@ -492,7 +492,9 @@ public final class CudaKernels implements Kernels {
         // The bias corrections in double, as the CPU backend computes them.
         float correction1 = (float) (1 - Math.pow(beta1, t));
         float correction2 = (float) (1 - Math.pow(beta2, t));
-        launcher.launch(PtxKernel.ADAMW8BIT.symbol(grad.dtype()), new Grid(Math.toIntExact(blocks), 1, BLOCK),
+        // one thread block per quantization block up to a device-filling grid, which then strides over the rest:
+        // each thread block loads the maps into shared memory once
+        launcher.launch(PtxKernel.ADAMW8BIT.symbol(grad.dtype()), launcher.gridStride(blocks * BLOCK),
                 param, grad, codesM, absmaxM, codesV, absmaxV, quantizationMaps(), param.numel(), block,
                 lr, beta1, beta2, eps, weightDecay, correction1, correction2);
     }
