@@ -40,10 +40,19 @@ typedef __nv_bfloat16 bf16;
     extern "C" void global_norm_partial_##S(float*, const T*, long);                                                  \
     extern "C" void clip_by_global_norm_##S(T*, long, const float*, float);                                           \
     extern "C" void check_finite_##S(float*, const T*, long);                                                        \
-    extern "C" void dropout_##S(T*, const T*, long, unsigned long long, unsigned, float, int);
+    extern "C" void dropout_##S(T*, const T*, long, unsigned long long, unsigned, float, int);                       \
+    extern "C" void lion_##S(float*, const T*, float*, long, float, float, float, float);                            \
+    extern "C" void adafactor_row_moments_##S(float*, const T*, int, int, float, float);                            \
+    extern "C" void adafactor_column_partial_##S(float*, const T*, int, int, int, float);                           \
+    extern "C" void adafactor_vector_moments_##S(float*, const T*, long, float, float);                              \
+    extern "C" void adafactor_squares_partial_##S(float*, const T*, const float*, const float*, const float*, long, int, int); \
+    extern "C" void adafactor_apply_##S(float*, const T*, const float*, const float*, const float*, long, int, int, float, float, float); \
+    extern "C" void adamw8bit_##S(float*, const T*, unsigned char*, float*, unsigned char*, float*, const float*, long, int, \
+                                  float, float, float, float, float, float, float);
 DECLARE(f32, float)
 DECLARE(bf16, bf16)
 extern "C" void global_norm_final(float*, const float*, int);
+extern "C" void adafactor_column_finalize(float*, const float*, int, int, int, float);
 extern "C" void copy_bytes(unsigned char*, const unsigned char*, long);
 extern "C" void cast_f32_to_bf16(bf16*, const float*, long, float*);
 extern "C" void cast_bf16_to_f32(float*, const bf16*, long, float*);
@@ -462,6 +471,192 @@ static void check_adamw(Adam adam) {
     }
 }
 
+template <typename T, typename Lion>
+static void check_lion(Lion lion) {
+    for (long n : {1L, 7L, 1001L}) {
+        std::string at = std::string(tname<T>()) + " n=" + std::to_string(n);
+        auto p = random<float>(n, 1), m = random<float>(n, 0.1);
+        auto g = random<T>(n, 1);
+        if (n > 3) {  // c = 0 exactly: sign(0) = 0, the weight only decays
+            m[3] = 0;
+            g[3] = fromf<T>(0);
+        }
+        double lr = 3e-4, b1 = 0.9, b2 = 0.99, wd = 0.5;
+        std::vector<double> wp(n), wm(n);
+        for (long i = 0; i < n; i++) {
+            double gi = tof(g[i]), c = b1 * m[i] + (1 - b1) * gi;
+            wp[i] = p[i] * (1 - lr * wd) - lr * (c > 0 ? 1 : c < 0 ? -1 : 0);
+            wm[i] = b2 * m[i] + (1 - b2) * gi;
+        }
+        RUN(grid1(2), BLOCK, lion(p.data(), g.data(), m.data(), n, (float)lr, (float)b1, (float)b2, (float)(1 - lr * wd)));
+        expect("lion param " + at, wp, p, 2e-5);
+        expect("lion m " + at, wm, m, 2e-5);
+    }
+}
+
+template <typename T, typename Rows, typename ColPart, typename Vec, typename Squares, typename Apply>
+static void check_adafactor(Rows rowsK, ColPart colPart, Vec vecK, Squares squares, Apply apply) {
+    const double beta2t = 0.3, eps1 = 1e-30, lr = 1e-2, wd = 0.1;
+    // (rows, cols); cols = 0: a vector of `rows` elements
+    for (auto [rows, cols] : std::vector<std::pair<int, int>>{{5, 7}, {37, 64}, {300, 33}, {1, 0}, {1001, 0}}) {
+        for (double clip : {0.5, 4.0}) {
+            const bool factored = cols > 0;
+            const long n = factored ? (long)rows * cols : rows;
+            std::string at = std::string(tname<T>()) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
+                             " clip=" + std::to_string(clip);
+            auto p = random<float>(n, 1);
+            auto g = random<T>(n, 1);
+            auto row = random<float>(factored ? rows : n, 1), column = random<float>(std::max(cols, 1), 1);
+            for (auto& x : row) x = std::fabs(x) + 0.01f;
+            for (auto& x : column) x = std::fabs(x) + 0.01f;
+            // float64 reference
+            std::vector<double> wr(row.size()), wc(column.size()), wp(n);
+            for (size_t r = 0; r < wr.size(); r++) {
+                double sum = 0;
+                if (factored)
+                    for (int j = 0; j < cols; j++) sum += (double)tof(g[r * cols + j]) * tof(g[r * cols + j]) + eps1;
+                else
+                    sum = (double)tof(g[r]) * tof(g[r]) + eps1;
+                wr[r] = beta2t * row[r] + (1 - beta2t) * sum / (factored ? cols : 1);
+            }
+            double rowMean = 0;
+            if (factored) {
+                for (int j = 0; j < cols; j++) {
+                    double sum = 0;
+                    for (int r = 0; r < rows; r++) sum += (double)tof(g[(long)r * cols + j]) * tof(g[(long)r * cols + j]) + eps1;
+                    wc[j] = beta2t * column[j] + (1 - beta2t) * sum / rows;
+                }
+                for (double x : wr) rowMean += x / rows;
+            }
+            std::vector<double> u(n);
+            double sumSq = 0;
+            for (long i = 0; i < n; i++) {
+                u[i] = factored ? tof(g[i]) / std::sqrt(wr[i / cols] / rowMean) / std::sqrt(wc[i % cols])
+                                : tof(g[i]) / std::sqrt(wr[i]);
+                sumSq += u[i] * u[i];
+            }
+            double scale = lr / std::max(1.0, std::sqrt(sumSq / n) / clip);
+            for (long i = 0; i < n; i++) wp[i] = p[i] * (1 - lr * wd) - scale * u[i];
+            // the kernels, in CudaKernels' order
+            if (factored) {
+                const int rowsPerChunk = 16, chunks = (int)cdiv(rows, rowsPerChunk);
+                std::vector<float> partials(chunks * cols, NAN);
+                RUN(grid1(cdiv((long)rows * 32, BLOCK)), BLOCK, rowsK(row.data(), g.data(), rows, cols, (float)beta2t, (float)eps1));
+                RUN(grid1(cdiv(cols, BLOCK), chunks), BLOCK, colPart(partials.data(), g.data(), rows, cols, rowsPerChunk, (float)eps1));
+                RUN(grid1(cdiv(cols, BLOCK)), BLOCK, adafactor_column_finalize(column.data(), partials.data(), chunks, rows, cols, (float)beta2t));
+                expect("adafactor row moments " + at, wr, row, 2e-5);
+                expect("adafactor column moments " + at, wc, column, 2e-5);
+            } else {
+                RUN(grid1(2), BLOCK, vecK(row.data(), g.data(), n, (float)beta2t, (float)eps1));
+                expect("adafactor vector moments " + at, wr, row, 2e-5);
+            }
+            std::vector<float> stats(2, NAN), partials(3, NAN);
+            const float* col = factored ? column.data() : nullptr;
+            if (factored) RUN(grid1(1), 1024, global_norm_final(stats.data(), row.data(), rows));
+            RUN(grid1(3), BLOCK, squares(partials.data(), g.data(), row.data(), col, stats.data(), n, rows, std::max(cols, 1)));
+            RUN(grid1(1), 1024, global_norm_final(stats.data() + 1, partials.data(), 3));
+            expect("adafactor sum of squared updates " + at, {sumSq}, std::vector<float>{stats[1]}, 2e-5);
+            RUN(grid1(2), BLOCK, apply(p.data(), g.data(), row.data(), col, stats.data(), n, rows, std::max(cols, 1),
+                                       (float)lr, (float)clip, (float)(1 - lr * wd)));
+            expect("adafactor param " + at, wp, p, 2e-5);
+        }
+    }
+}
+
+// bitsandbytes' create_dynamic_map(signed, 7, 8), built here in double from its definition.
+static std::vector<double> dynamic_map(bool isSigned) {
+    std::vector<double> v;
+    for (int i = 0; i < 7; i++) {
+        int k = isSigned ? 1 << i : 1 << (i + 1);
+        for (int j = 0; j < k; j++) {
+            double x = std::pow(10.0, i - 6) * (0.1 + 0.9 * (j + 0.5) / k);
+            v.push_back(x);
+            if (isSigned) v.push_back(-x);
+        }
+    }
+    v.push_back(0);
+    v.push_back(1);
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+// The nearest entry of `map` (float values) to x, ties to the lower index, by brute force.
+static int nearest(const std::vector<float>& map, double x) {
+    int best = 0;
+    for (int c = 1; c < 256; c++)
+        if (std::fabs(map[c] - x) < std::fabs(map[best] - x)) best = c;
+    return best;
+}
+
+template <typename T, typename Adam8>
+static void check_adamw8bit(Adam8 adam8) {
+    std::vector<float> maps(1024, 0.0f), signedMap(256), unsignedMap(256);
+    auto sm = dynamic_map(true), um = dynamic_map(false);
+    for (int c = 0; c < 256; c++) {
+        signedMap[c] = maps[c] = (float)sm[c];
+        unsignedMap[c] = maps[512 + c] = (float)um[c];
+    }
+    for (int c = 0; c < 255; c++) {
+        maps[256 + c] = (signedMap[c] + signedMap[c + 1]) / 2;
+        maps[768 + c] = (unsignedMap[c] + unsignedMap[c + 1]) / 2;
+    }
+    std::uniform_int_distribution<int> code(0, 255);
+    for (long n : {1L, 7L, 1000L, 1001L}) {
+        for (int block : {256, 64, 100}) {
+            for (int t : {1, 7}) {
+                std::string at = std::string(tname<T>()) + " n=" + std::to_string(n) + " block=" + std::to_string(block) +
+                                 " t=" + std::to_string(t);
+                const long blocks = cdiv(n, block);
+                auto p = random<float>(n, 1);
+                auto g = random<T>(n, 1);
+                std::vector<unsigned char> cm(n), cv(n);
+                for (long i = 0; i < n; i++) {
+                    cm[i] = (unsigned char)code(rng);
+                    cv[i] = (unsigned char)code(rng);
+                }
+                auto am = random<float>(blocks, 0.1), av = random<float>(blocks, 0.01);
+                for (auto& x : am) x = std::fabs(x);
+                for (auto& x : av) x = std::fabs(x);
+                double lr = 6e-4, b1 = 0.9, b2 = 0.95, eps = 1e-8, wd = 0.1;
+                double bc1 = 1 - std::pow(b1, t), bc2 = 1 - std::pow(b2, t);
+                std::vector<double> wp(n), wm(n), wv(n), wam(blocks, 0), wav(blocks, 0);
+                for (long i = 0; i < n; i++) {
+                    const long b = i / block;
+                    double gi = tof(g[i]);
+                    wm[i] = b1 * signedMap[cm[i]] * (double)am[b] + (1 - b1) * gi;
+                    wv[i] = b2 * unsignedMap[cv[i]] * (double)av[b] + (1 - b2) * gi * gi;
+                    wp[i] = p[i] - lr * ((wm[i] / bc1) / (std::sqrt(wv[i] / bc2) + eps) + wd * p[i]);
+                    wam[b] = std::max(wam[b], std::fabs(wm[i]));
+                    wav[b] = std::max(wav[b], wv[i]);
+                }
+                const long grid = std::min(blocks, 3L);  // fewer thread blocks than quantization blocks: grid-stride
+                RUN(grid1(grid), BLOCK, adam8(p.data(), g.data(), cm.data(), am.data(), cv.data(), av.data(), maps.data(),
+                                              n, block, (float)lr, (float)b1, (float)b2, (float)eps, (float)wd,
+                                              (float)bc1, (float)bc2));
+                expect("adamw8bit param " + at, wp, p, 2e-5);
+                expect("adamw8bit absmax m " + at, wam, am, 2e-5);
+                expect("adamw8bit absmax v " + at, wav, av, 2e-5);
+                // codes: the nearest map entry, except within FP32 rounding of a midpoint between two entries
+                // (x is in [-1, 1] and its terms are at most ~1 after the division: a few 1e-8 absolute)
+                for (int which = 0; which < 2; which++) {
+                    const auto& map = which == 0 ? signedMap : unsignedMap;
+                    for (long i = 0; i < n; i++) {
+                        const double x = which == 0 ? wm[i] / wam[i / block] : wv[i] / wav[i / block];
+                        const int got = which == 0 ? cm[i] : cv[i], want = nearest(map, x);
+                        const double tie = std::fabs(std::fabs(map[got] - x) - std::fabs(map[want] - x));
+                        if (got != want && !(tie <= 1e-6)) {
+                            std::printf("FAIL adamw8bit %s codes %s: element %ld is %d, expected %d (x = %g)\n",
+                                        which == 0 ? "m" : "v", at.c_str(), i, got, want, x);
+                            failures++;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 template <typename T, typename Part, typename Clip, typename Finite>
 static void check_norms(Part part, Clip clip, Finite finite) {
     std::vector<std::vector<T>> tensors = {random<T>(1, 1), random<T>(1000, 1), random<T>(4099, 1), random<T>(7, 1)};
@@ -627,6 +822,14 @@ int main() {
     check_cross_entropy<bf16>(cross_entropy_bf16);
     check_adamw<float>(adamw_f32);
     check_adamw<bf16>(adamw_bf16);
+    check_lion<float>(lion_f32);
+    check_lion<bf16>(lion_bf16);
+    check_adafactor<float>(adafactor_row_moments_f32, adafactor_column_partial_f32, adafactor_vector_moments_f32,
+                           adafactor_squares_partial_f32, adafactor_apply_f32);
+    check_adafactor<bf16>(adafactor_row_moments_bf16, adafactor_column_partial_bf16, adafactor_vector_moments_bf16,
+                          adafactor_squares_partial_bf16, adafactor_apply_bf16);
+    check_adamw8bit<float>(adamw8bit_f32);
+    check_adamw8bit<bf16>(adamw8bit_bf16);
     check_norms<float>(global_norm_partial_f32, clip_by_global_norm_f32, check_finite_f32);
     check_norms<bf16>(global_norm_partial_bf16, clip_by_global_norm_bf16, check_finite_bf16);
     std::printf(failures == 0 ? "all kernel checks passed\n" : "%d kernel checks FAILED\n", failures);

@@ -151,6 +151,40 @@ public interface Kernels extends AutoCloseable {
      */
     void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
 
+    /**
+     * One Lion step (Chen et al. 2023, Algorithm 2) on FP32 weights, in place, per element:
+     * c = b1 m + (1-b1) g; param = param (1 - lr wd) - lr sign(c); m = b2 m + (1-b2) g, with
+     * sign(0) = 0 as torch.sign. m is FP32 with param's element count.
+     */
+    void lion(Tensor param, Tensor grad, Tensor m, float lr, float beta1, float beta2, float weightDecay);
+
+    /**
+     * Adafactor's second-moment EMA (Shazeer &amp; Stern 2018) from grad, with u2 = g^2 + eps1.
+     * Factored ({@code column} not null; grad read as (rows, cols), cols its last dimension):
+     * row (rows) = beta2t row + (1-beta2t) mean over j of u2[r][j]; column (cols) likewise over r.
+     * Unfactored ({@code column} null): row has grad's element count and row = beta2t row + (1-beta2t) u2.
+     */
+    void adafactorMoments(Tensor grad, Tensor row, Tensor column, float beta2t, float eps1);
+
+    /**
+     * Adafactor's update from the moments {@link #adafactorMoments} left, in place on FP32 weights:
+     * u = g / sqrt(row[r] / mean(row)) / sqrt(column[j]) (factored) or u = g / sqrt(row) (unfactored);
+     * u = u / max(1, RMS(u) / clipThreshold) with RMS over the whole tensor; param = param (1 - lr wd) - lr u.
+     */
+    void adafactorUpdate(Tensor param, Tensor grad, Tensor row, Tensor column, float lr, float weightDecay,
+                         float clipThreshold);
+
+    /**
+     * One AdamW step with block-wise 8-bit moments (bitsandbytes' 8-bit Adam), in place: for each
+     * block of {@code block} elements, m = SIGNED.decode(codesM) absmaxM[b] and v = UNSIGNED.decode(codesV)
+     * absmaxV[b] ({@link DynamicQuantization}); the update of {@link #adamW} in FP32; then absmaxM[b] =
+     * max |m|, absmaxV[b] = max v over the block, and the codes of m / absmaxM[b] and v / absmaxV[b]
+     * (0 when the absmax is 0). codesM, codesV: INT8 holding 0..255, param's element count; absmaxM,
+     * absmaxV: FP32, one per block. {@code t} counts from 1.
+     */
+    void adamW8bit(Tensor param, Tensor grad, Tensor codesM, Tensor absmaxM, Tensor codesV, Tensor absmaxV, int block,
+                   float lr, float beta1, float beta2, float eps, float weightDecay, int t);
+
     /** out (1) FP32 = the sum of squares of every element of every tensor, computed deterministically. */
     void sumOfSquares(Tensor out, List<Tensor> tensors);
 

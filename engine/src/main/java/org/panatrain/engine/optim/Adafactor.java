@@ -9,17 +9,19 @@
 //   vector:               v = beta2t v + (1 - beta2t) u2;  u = g / sqrt(v)
 //   u = u / max(1, RMS(u) / clipThreshold) (clipThreshold 1.0; RMS = sqrt(mean(u^2)))
 //   w = w - lr wd w - lr u     (wd only on 2+-D tensors, nanoGPT's groups; HF applies the same decoupled form)
-// A tensor of rank > 2 would be read as (rows(), last dimension); GPT-2 has none. Runs in plain
-// Java on host tensors (the CPU backend); leaves out the relative step size and the first moment.
+// A tensor of rank > 2 would be read as (rows(), last dimension); GPT-2 has none. Runs on the
+// model's backend: two kernel calls per parameter (Kernels.adafactorMoments, then
+// adafactorUpdate, whose RMS clip needs the whole tensor's moments first). Leaves out the
+// relative step size and the first moment.
 package org.panatrain.engine.optim;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SequencedMap;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
+import org.panatrain.kernels.Kernels;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -73,14 +75,13 @@ public final class Adafactor extends OptimizerBase {
     }
 
     private final Config config;
+    private final Kernels kernels;
     private final List<State> states; // per parameter
-    private final double[] columnSums;   // (largest cols): the column means are summed in double
-    private final float[] columnFactors; // (largest cols): 1 / sqrt(C_j) of the matrix being updated
 
     public Adafactor(Gpt2 model, Config config) {
         super(model);
-        requireHost(model, "adafactor");
         this.config = config;
+        this.kernels = model.kernels();
         List<State> s = new ArrayList<>();
         for (Parameter p : model.parameters()) {
             Tensor w = p.value();
@@ -89,10 +90,6 @@ public final class Adafactor extends OptimizerBase {
                     : new State(null, null, state.allocate(DType.FP32, p.spec().shape())));
         }
         this.states = List.copyOf(s);
-        int largestCols = s.stream().filter(State::factored)
-                .mapToInt(st -> Math.toIntExact(st.column().numel())).max().orElse(0);
-        this.columnSums = new double[largestCols];
-        this.columnFactors = new float[largestCols];
     }
 
     @Override
@@ -114,104 +111,11 @@ public final class Adafactor extends OptimizerBase {
         for (int i = 0; i < parameters.size(); i++) {
             Parameter p = parameters.get(i);
             State s = states.get(i);
-            if (s.factored()) {
-                updateSecondMoment(p.grad(), s.row(), s.column(), beta2t);
-            } else {
-                updateSecondMoment(p.grad(), s.vector(), beta2t);
-            }
-            double rms = Math.sqrt(sumOfSquaredUpdates(p.grad(), s) / p.grad().numel());
-            float scale = (float) (lr / Math.max(1.0, rms / config.clipThreshold()));
-            float decay = 1f - lr * (p.spec().decays() ? config.weightDecay() : 0f);
-            apply(p.value(), p.grad(), s, scale, decay);
+            Tensor moment = s.factored() ? s.row() : s.vector();
+            kernels.adafactorMoments(p.grad(), moment, s.column(), beta2t, config.eps1());
+            kernels.adafactorUpdate(p.value(), p.grad(), moment, s.column(), lr,
+                    p.spec().decays() ? config.weightDecay() : 0f, config.clipThreshold());
         }
-    }
-
-    // R = beta2t R + (1 - beta2t) mean over columns of (g^2 + eps1); C likewise over rows
-    private void updateSecondMoment(Tensor g, Tensor row, Tensor column, float beta2t) {
-        int rows = Math.toIntExact(row.numel());
-        int cols = Math.toIntExact(column.numel());
-        float eps1 = config.eps1();
-        Arrays.fill(columnSums, 0, cols, 0);
-        for (int r = 0; r < rows; r++) {
-            double rowSum = 0;
-            long base = (long) r * cols;
-            for (int j = 0; j < cols; j++) {
-                float gj = g.getFloat(base + j);
-                float u2 = gj * gj + eps1;
-                rowSum += u2;
-                columnSums[j] += u2;
-            }
-            row.setFloat(r, beta2t * row.getFloat(r) + (1f - beta2t) * (float) (rowSum / cols));
-        }
-        for (int j = 0; j < cols; j++) {
-            float c = beta2t * column.getFloat(j) + (1f - beta2t) * (float) (columnSums[j] / rows);
-            column.setFloat(j, c);
-            columnFactors[j] = rsqrt(c);
-        }
-    }
-
-    // v = beta2t v + (1 - beta2t) (g^2 + eps1)
-    private void updateSecondMoment(Tensor g, Tensor v, float beta2t) {
-        float eps1 = config.eps1();
-        for (long j = 0, n = v.numel(); j < n; j++) {
-            float gj = g.getFloat(j);
-            v.setFloat(j, beta2t * v.getFloat(j) + (1f - beta2t) * (gj * gj + eps1));
-        }
-    }
-
-    // sum of u^2 over the tensor, u being the unclipped update
-    private double sumOfSquaredUpdates(Tensor g, State s) {
-        double sum = 0;
-        if (s.factored()) {
-            int cols = Math.toIntExact(s.column().numel());
-            float rowMean = rowMean(s.row());
-            for (long r = 0, rows = s.row().numel(); r < rows; r++) {
-                float rowFactor = rsqrt(s.row().getFloat(r) / rowMean);
-                for (int j = 0; j < cols; j++) {
-                    float u = g.getFloat(r * cols + j) * rowFactor * columnFactors[j];
-                    sum += u * u;
-                }
-            }
-        } else {
-            for (long j = 0, n = g.numel(); j < n; j++) {
-                float u = g.getFloat(j) * rsqrt(s.vector().getFloat(j));
-                sum += u * u;
-            }
-        }
-        return sum;
-    }
-
-    // w = w decay - scale u
-    private void apply(Tensor w, Tensor g, State s, float scale, float decay) {
-        if (s.factored()) {
-            int cols = Math.toIntExact(s.column().numel());
-            float rowMean = rowMean(s.row());
-            for (long r = 0, rows = s.row().numel(); r < rows; r++) {
-                float rowFactor = rsqrt(s.row().getFloat(r) / rowMean);
-                for (int j = 0; j < cols; j++) {
-                    long at = r * cols + j;
-                    float u = g.getFloat(at) * rowFactor * columnFactors[j];
-                    w.setFloat(at, w.getFloat(at) * decay - scale * u);
-                }
-            }
-        } else {
-            for (long j = 0, n = g.numel(); j < n; j++) {
-                float u = g.getFloat(j) * rsqrt(s.vector().getFloat(j));
-                w.setFloat(j, w.getFloat(j) * decay - scale * u);
-            }
-        }
-    }
-
-    private static float rowMean(Tensor row) {
-        double sum = 0;
-        for (long r = 0, n = row.numel(); r < n; r++) {
-            sum += row.getFloat(r);
-        }
-        return (float) (sum / row.numel());
-    }
-
-    private static float rsqrt(float x) {
-        return (float) (1 / Math.sqrt(x));
     }
 
     /** exp_avg_sq_row.NAME and exp_avg_sq_col.NAME of each matrix, exp_avg_sq.NAME of each vector. */

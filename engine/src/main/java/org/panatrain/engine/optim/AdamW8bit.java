@@ -7,17 +7,21 @@
 // takes the block's new absmax of m and of v, and requantizes to the nearest map entries.
 // State: 2 bytes a parameter plus 8 bytes per block (block 256: 2.03 bytes a parameter).
 // Unlike bitsandbytes, small tensors are quantized too (it keeps tensors under 4096 elements in
-// 32 bits), so that the state is 2 bytes a parameter throughout. Plain Java on host tensors.
+// 32 bits), so that the state is 2 bytes a parameter throughout. Runs on the model's backend
+// (Kernels.adamW8bit, one call per parameter); the maps live in the kernels module, shared by
+// both backends.
 package org.panatrain.engine.optim;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SequencedMap;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
+import org.panatrain.kernels.DynamicQuantization;
+import org.panatrain.kernels.Kernels;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -45,18 +49,17 @@ public final class AdamW8bit extends OptimizerBase {
 
     private final AdamWConfig config;
     private final int block;
+    private final Kernels kernels;
     private final List<State> states; // per parameter
-    private final float[] newM;       // (block) the updated moments of the block being requantized
-    private final float[] newV;       // (block)
 
     public AdamW8bit(Gpt2 model, AdamWConfig config, int block) {
         super(model);
-        requireHost(model, "adamw8bit");
         if (block < 1) {
             throw new IllegalArgumentException("block must be positive, got " + block);
         }
         this.config = config;
         this.block = block;
+        this.kernels = model.kernels();
         List<State> s = new ArrayList<>();
         List<Tensor> codesM = parameterShapedState(DType.INT8);
         List<Tensor> codesV = parameterShapedState(DType.INT8);
@@ -64,14 +67,11 @@ public final class AdamW8bit extends OptimizerBase {
         for (int i = 0; i < parameters.size(); i++) {
             int n = Math.toIntExact(parameters.get(i).value().numel());
             int blocks = (n + block - 1) / block;
-            State st = new State(codesM.get(i), state.allocate(DType.FP32, blocks), codesV.get(i),
-                    state.allocate(DType.FP32, blocks));
-            st.codesM().data().fill((byte) DynamicQuantization.SIGNED.encode(0f)); // v's zero is code 0, as allocated
-            s.add(st);
+            s.add(new State(codesM.get(i), state.allocate(DType.FP32, blocks), codesV.get(i),
+                    state.allocate(DType.FP32, blocks)));
         }
         this.states = List.copyOf(s);
-        this.newM = new float[block];
-        this.newV = new float[block];
+        fillCodes(codesM, DynamicQuantization.SIGNED.encode(0f)); // v's zero is code 0, as allocated
     }
 
     @Override
@@ -88,61 +88,26 @@ public final class AdamW8bit extends OptimizerBase {
     @Override
     public void step(float lr) {
         stepCount++;
-        float b1 = config.beta1();
-        float b2 = config.beta2();
-        float correction1 = (float) (1 - Math.pow(b1, stepCount));
-        float correction2 = (float) (1 - Math.pow(b2, stepCount));
         List<Parameter> parameters = model.parameters();
         for (int i = 0; i < parameters.size(); i++) {
             Parameter p = parameters.get(i);
             State s = states.get(i);
-            float wd = p.spec().decays() ? config.weightDecay() : 0f;
-            long n = p.value().numel();
-            for (long start = 0, b = 0; start < n; start += block, b++) {
-                int len = (int) Math.min(block, n - start);
-                updateBlock(p.value(), p.grad(), s, start, len, b, lr, wd, correction1, correction2);
+            kernels.adamW8bit(p.value(), p.grad(), s.codesM(), s.absmaxM(), s.codesV(), s.absmaxV(), block, lr,
+                    config.beta1(), config.beta2(), config.eps(), p.spec().decays() ? config.weightDecay() : 0f,
+                    stepCount);
+        }
+    }
+
+    /** Sets every code of {@code codes} (INT8, on the backend) to {@code code}, through one host copy. */
+    private void fillCodes(List<Tensor> codes, int code) {
+        try (Arena host = Arena.ofShared()) { // shared: the CPU backend copies on its worker threads
+            long largest = codes.stream().mapToLong(Tensor::numel).max().orElse(0);
+            MemorySegment bytes = host.allocate(Math.max(1, largest));
+            bytes.fill((byte) code);
+            for (Tensor c : codes) {
+                kernels.upload(c, Tensor.host(bytes.asSlice(0, c.numel()), DType.INT8, Math.toIntExact(c.numel())));
             }
         }
-    }
-
-    private void updateBlock(Tensor w, Tensor g, State s, long start, int len, long b, float lr, float wd,
-                             float correction1, float correction2) {
-        DynamicQuantization signed = DynamicQuantization.SIGNED;
-        DynamicQuantization unsigned = DynamicQuantization.UNSIGNED;
-        float b1 = config.beta1();
-        float b2 = config.beta2();
-        float eps = config.eps();
-        float scaleM = s.absmaxM().getFloat(b);
-        float scaleV = s.absmaxV().getFloat(b);
-        float maxM = 0;
-        float maxV = 0;
-        for (int j = 0; j < len; j++) {
-            long at = start + j;
-            float gj = g.getFloat(at);
-            float m = b1 * signed.decode(code(s.codesM(), at)) * scaleM + (1f - b1) * gj;
-            float v = b2 * unsigned.decode(code(s.codesV(), at)) * scaleV + (1f - b2) * gj * gj;
-            float mhat = m / correction1;
-            float vhat = v / correction2;
-            float wj = w.getFloat(at);
-            w.setFloat(at, wj - lr * (mhat / ((float) Math.sqrt(vhat) + eps) + wd * wj));
-            newM[j] = m;
-            newV[j] = v;
-            maxM = Math.max(maxM, Math.abs(m));
-            maxV = Math.max(maxV, v);
-        }
-        s.absmaxM().setFloat(b, maxM);
-        s.absmaxV().setFloat(b, maxV);
-        for (int j = 0; j < len; j++) {
-            long at = start + j;
-            s.codesM().data().set(JAVA_BYTE, at,
-                    (byte) signed.encode(maxM == 0 ? 0f : newM[j] / maxM));
-            s.codesV().data().set(JAVA_BYTE, at,
-                    (byte) unsigned.encode(maxV == 0 ? 0f : newV[j] / maxV));
-        }
-    }
-
-    private static int code(Tensor codes, long at) {
-        return codes.data().get(JAVA_BYTE, at) & 0xFF;
     }
 
     /** Per parameter: state1.NAME (m codes), absmax1.NAME, state2.NAME (v codes), absmax2.NAME. */

@@ -5,7 +5,7 @@
 //   c = beta1 m + (1 - beta1) g;  w = w - lr (sign(c) + wd w);  m = beta2 m + (1 - beta2) g
 // sign(0) = 0 as torch.sign. The paper advises a learning rate 3-10x smaller than AdamW's and a
 // weight decay 3-10x larger (so lr * wd stays); this class takes whatever it is given.
-// Runs in plain Java on host tensors (the CPU backend); leaves out a device kernel.
+// Runs on the model's backend (Kernels.lion): one kernel call per parameter.
 package org.panatrain.engine.optim;
 
 import java.util.LinkedHashMap;
@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.SequencedMap;
 import org.panatrain.engine.model.Gpt2;
 import org.panatrain.engine.model.Parameter;
+import org.panatrain.kernels.Kernels;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.Tensor;
 
@@ -49,12 +50,13 @@ public final class Lion extends OptimizerBase {
     }
 
     private final Config config;
+    private final Kernels kernels;
     private final List<Tensor> momenta; // per parameter, its shape
 
     public Lion(Gpt2 model, Config config) {
         super(model);
-        requireHost(model, "lion");
         this.config = config;
+        this.kernels = model.kernels();
         this.momenta = parameterShapedState(DType.FP32);
     }
 
@@ -71,22 +73,11 @@ public final class Lion extends OptimizerBase {
     @Override
     public void step(float lr) {
         stepCount++;
-        float b1 = config.beta1();
-        float b2 = config.beta2();
         List<Parameter> parameters = model.parameters();
         for (int i = 0; i < parameters.size(); i++) {
             Parameter p = parameters.get(i);
-            Tensor w = p.value();
-            Tensor g = p.grad();
-            Tensor m = momenta.get(i);
-            float decay = 1f - lr * (p.spec().decays() ? config.weightDecay() : 0f);
-            for (long j = 0, n = w.numel(); j < n; j++) {
-                float gj = g.getFloat(j);
-                float mj = m.getFloat(j);
-                float c = b1 * mj + (1f - b1) * gj;
-                w.setFloat(j, w.getFloat(j) * decay - lr * Math.signum(c));
-                m.setFloat(j, b2 * mj + (1f - b2) * gj);
-            }
+            kernels.lion(p.value(), p.grad(), momenta.get(i), lr, config.beta1(), config.beta2(),
+                    p.spec().decays() ? config.weightDecay() : 0f);
         }
     }
 

@@ -27,14 +27,6 @@ abstract class OptimizerBase implements Optimizer {
         this.gradients = new Gradients(model);
     }
 
-    /** Checks that {@code model}'s tensors are on the host, where an optimizer in plain Java updates them. */
-    static void requireHost(Gpt2 model, String optimizer) {
-        if (model.kernels().location() != Tensor.Location.HOST) {
-            throw new UnsupportedOperationException(optimizer + " updates parameters on the host; backend "
-                    + model.kernels().name() + " keeps them on its device");
-        }
-    }
-
     /**
      * One zero-filled state block of {@code dtype} with an element per parameter element (P),
      * as views of each parameter's shape in table order: one allocation, as the model's own blocks.

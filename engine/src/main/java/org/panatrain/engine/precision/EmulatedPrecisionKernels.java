@@ -243,6 +243,28 @@ public final class EmulatedPrecisionKernels implements Kernels {
     }
 
     @Override
+    public void lion(Tensor param, Tensor grad, Tensor m, float lr, float beta1, float beta2, float weightDecay) {
+        fp32.lion(param, grad, m, lr, beta1, beta2, weightDecay);
+    }
+
+    @Override
+    public void adafactorMoments(Tensor grad, Tensor row, Tensor column, float beta2t, float eps1) {
+        fp32.adafactorMoments(grad, row, column, beta2t, eps1);
+    }
+
+    @Override
+    public void adafactorUpdate(Tensor param, Tensor grad, Tensor row, Tensor column, float lr, float weightDecay,
+                                float clipThreshold) {
+        fp32.adafactorUpdate(param, grad, row, column, lr, weightDecay, clipThreshold);
+    }
+
+    @Override
+    public void adamW8bit(Tensor param, Tensor grad, Tensor codesM, Tensor absmaxM, Tensor codesV, Tensor absmaxV,
+                          int block, float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
+        fp32.adamW8bit(param, grad, codesM, absmaxM, codesV, absmaxV, block, lr, beta1, beta2, eps, weightDecay, t);
+    }
+
+    @Override
     public void sumOfSquares(Tensor out, List<Tensor> tensors) {
         fp32.sumOfSquares(out, tensors);
     }

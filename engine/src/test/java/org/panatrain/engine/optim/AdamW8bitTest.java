@@ -1,16 +1,21 @@
 // AdamW8bit tracks AdamW computed here in float64 (PyTorch's update) within the error that 8-bit
 // block-wise moments allow, and its state is 2 bytes a parameter plus one FP32 absmax per block
-// of each moment.
+// of each moment; its codes start at the code of zero on a multi-threaded backend too.
 package org.panatrain.engine.optim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.panatrain.engine.model.CpuBackend;
 import org.panatrain.engine.model.Gpt2;
+import org.panatrain.engine.model.Gpt2Config;
 import org.panatrain.engine.model.Parameter;
 import org.panatrain.engine.model.TestTensors;
+import org.panatrain.kernels.Kernels;
+import org.panatrain.kernels.cpu.CpuKernels;
+import org.panatrain.memory.Tensor;
 
 class AdamW8bitTest {
     /**
@@ -90,6 +95,22 @@ class AdamW8bitTest {
             assertThat(opt.stateTensors()).containsKeys("state1.wte.weight", "absmax1.wte.weight",
                     "state2.wte.weight", "absmax2.wte.weight");
             assertThat(opt.stateTensors().get("absmax1.h.0.mlp.c_fc.weight").numel()).isEqualTo(32 * 128 / 256);
+        }
+    }
+
+    @Test
+    void firstMomentCodesStartAtTheCodeOfZeroOnAMultiThreadedBackend() {
+        // gpt2-tiny: its larger tensors are copied in parallel (the SMALL model's are each one chunk)
+        try (Kernels threaded = CpuKernels.create(3); Gpt2 model = Gpt2.create(Gpt2Config.named("gpt2-tiny"), threaded, 1);
+             AdamW8bit opt = new AdamW8bit(model, AdamWConfig.defaults(), 256)) {
+            // the signed map holds 127 negative values below 0, so 0 is code 127; v's 0 is code 0
+            for (var e : opt.stateTensors().entrySet()) {
+                int want = e.getKey().startsWith(AdamW8bit.CODES_M + ".") ? 127 : 0;
+                Tensor t = e.getValue();
+                for (long i = 0; i < t.byteSize(); i++) {
+                    assertThat(t.data().get(ValueLayout.JAVA_BYTE, i) & 0xFF).as("%s byte %d", e.getKey(), i).isEqualTo(want);
+                }
+            }
         }
     }
 }

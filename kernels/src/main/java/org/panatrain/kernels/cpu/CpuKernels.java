@@ -1,6 +1,7 @@
 // The CPU backend: validates arguments, then hands each op to its Vector API kernel class
 // (CpuPointwise, CpuDropout, CpuEncoder, CpuLayerNorm, CpuAttention, CpuCrossEntropy, CpuAdamW,
-// CpuReductions; CpuMatmul for matmul), all running on one Parallel pool. Leaves out the kernels
+// CpuReductions; CpuMatmul for matmul; CpuLion, CpuAdafactor, CpuAdamW8bit for the other
+// optimizers), all running on one Parallel pool. Leaves out the kernels
 // themselves and any dtype but FP32 (INT32 for tokens and targets).
 package org.panatrain.kernels.cpu;
 
@@ -25,12 +26,18 @@ public final class CpuKernels implements Kernels {
     private final Parallel par;
     private final CpuReductions reductions;
     private final CpuDropout dropout = new CpuDropout();
+    private final CpuLion lion;
+    private final CpuAdafactor adafactor;
+    private final CpuAdamW8bit adamW8bit;
     private float[] layerNormPartials = new float[0];  // (chunks, 2, C) dweight/dbias partial sums
     private final int[] shapeDims = new int[3];        // {B, T, C} the shape checks return, reused every call
 
     private CpuKernels(int threads) {
         this.par = new Parallel(threads);
         this.reductions = new CpuReductions(par);
+        this.lion = new CpuLion(par);
+        this.adafactor = new CpuAdafactor(par);
+        this.adamW8bit = new CpuAdamW8bit(par);
     }
 
     /** A backend with {@link Parallel#defaultThreads()} threads. */
@@ -297,6 +304,74 @@ public final class CpuKernels implements Kernels {
         Checks.f32("adamW", "m", m, n);
         Checks.f32("adamW", "v", v, n);
         CpuAdamW.step(par, param.data(), grad.data(), m.data(), v.data(), n, step);
+    }
+
+    @Override
+    public void lion(Tensor param, Tensor grad, Tensor m, float lr, float beta1, float beta2, float weightDecay) {
+        Checks.f32("lion", "param", param);
+        long n = param.numel();
+        Checks.f32("lion", "grad", grad, n);
+        Checks.f32("lion", "m", m, n);
+        lion.step(param.data(), grad.data(), m.data(), n, lr, beta1, beta2, weightDecay);
+    }
+
+    @Override
+    public void adafactorMoments(Tensor grad, Tensor row, Tensor column, float beta2t, float eps1) {
+        Checks.f32("adafactorMoments", "grad", grad);
+        if (column == null) {
+            Checks.f32("adafactorMoments", "row", row, grad.numel());
+            adafactor.moments(grad.data(), row.data(), null, Math.toIntExact(grad.numel()), 1, beta2t, eps1);
+            return;
+        }
+        int rows = adafactorRows("adafactorMoments", grad, row, column);
+        adafactor.moments(grad.data(), row.data(), column.data(), rows, grad.dim(-1), beta2t, eps1);
+    }
+
+    @Override
+    public void adafactorUpdate(Tensor param, Tensor grad, Tensor row, Tensor column, float lr, float weightDecay,
+                                float clipThreshold) {
+        Checks.f32("adafactorUpdate", "param", param);
+        Checks.f32("adafactorUpdate", "grad", grad, param.numel());
+        if (column == null) {
+            Checks.f32("adafactorUpdate", "row", row, grad.numel());
+            adafactor.update(param.data(), grad.data(), row.data(), null, Math.toIntExact(grad.numel()), 1, lr,
+                    weightDecay, clipThreshold);
+            return;
+        }
+        int rows = adafactorRows("adafactorUpdate", grad, row, column);
+        adafactor.update(param.data(), grad.data(), row.data(), column.data(), rows, grad.dim(-1), lr, weightDecay,
+                clipThreshold);
+    }
+
+    /** Rows of grad read as a matrix, after checking that row and column hold one float per row and column. */
+    private static int adafactorRows(String op, Tensor grad, Tensor row, Tensor column) {
+        if (grad.rank() < 2) {
+            throw new IllegalArgumentException(op + ": a factored grad must have rank >= 2, got " + grad);
+        }
+        int rows = Math.toIntExact(grad.numel() / grad.dim(-1));
+        Checks.f32(op, "row", row, rows);
+        Checks.f32(op, "column", column, grad.dim(-1));
+        return rows;
+    }
+
+    @Override
+    public void adamW8bit(Tensor param, Tensor grad, Tensor codesM, Tensor absmaxM, Tensor codesV, Tensor absmaxV,
+                          int block, float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
+        Checks.f32("adamW8bit", "param", param);
+        long n = param.numel();
+        Checks.f32("adamW8bit", "grad", grad, n);
+        if (block < 1 || t < 1) {
+            throw new IllegalArgumentException("adamW8bit: block and t must be positive, got " + block + " and " + t);
+        }
+        Checks.host("adamW8bit", "codesM", codesM, DType.INT8);
+        Checks.host("adamW8bit", "codesV", codesV, DType.INT8);
+        Checks.sameSize("adamW8bit", "param", param, "codesM", codesM);
+        Checks.sameSize("adamW8bit", "param", param, "codesV", codesV);
+        long blocks = (n + block - 1) / block;
+        Checks.f32("adamW8bit", "absmaxM", absmaxM, blocks);
+        Checks.f32("adamW8bit", "absmaxV", absmaxV, blocks);
+        adamW8bit.step(param.data(), grad.data(), codesM.data(), absmaxM.data(), codesV.data(), absmaxV.data(), n,
+                block, lr, beta1, beta2, eps, weightDecay, t);
     }
 
     @Override

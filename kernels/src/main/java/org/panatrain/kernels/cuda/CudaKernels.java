@@ -21,6 +21,7 @@ import org.panatrain.bindings.CudaDriver;
 import org.panatrain.bindings.CudaStream;
 import org.panatrain.bindings.DeviceProperties;
 import org.panatrain.kernels.AdamWStep;
+import org.panatrain.kernels.DynamicQuantization;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.Philox;
 import org.panatrain.kernels.cuda.KernelLauncher.Grid;
@@ -65,6 +66,8 @@ public final class CudaKernels implements Kernels {
     private Tensor[] heads = new Tensor[0];   // the attention's (B*NH, T, HS) scratch views, kept while they fit
     private Tensor droppedProbs;              // (B*NH, T, T) attention dropout's probabilities, after the heads
     private DeviceArena headsArena;           // the scratch arena they view
+    private DeviceArena quantizationMapsArena; // adamW8bit's maps, allocated on its first call
+    private Tensor quantizationMaps;
 
     private CudaKernels(CudaContext context, PtxModules modules) {
         this.context = context;
@@ -437,6 +440,138 @@ public final class CudaKernels implements Kernels {
                 .arg(step.eps()).arg(decay).arg(stepSize).arg(sqrtBc2).go();
     }
 
+    // ---- optimizers beyond AdamW: Lion, Adafactor, 8-bit AdamW ----------------------------------
+
+    @Override
+    public void lion(Tensor param, Tensor grad, Tensor m, float lr, float beta1, float beta2, float weightDecay) {
+        requireType(param, DType.FP32);
+        requireType(m, DType.FP32);
+        requireSameCount(param, grad);
+        requireSameCount(param, m);
+        launcher.kernel(PtxKernel.LION.symbol(grad.dtype()), launcher.gridStride(ceilDiv(param.numel(), 4)))
+                .arg(param).arg(grad).arg(m).arg(param.numel()).arg(lr).arg(beta1).arg(beta2)
+                .arg(1f - lr * weightDecay).go();
+    }
+
+    @Override
+    public void adafactorMoments(Tensor grad, Tensor row, Tensor column, float beta2t, float eps1) {
+        requireType(row, DType.FP32);
+        if (column == null) {
+            requireSameCount(row, grad);
+            launcher.kernel(PtxKernel.ADAFACTOR_VECTOR_MOMENTS.symbol(grad.dtype()), launcher.gridStride(grad.numel()))
+                    .arg(row).arg(grad).arg(grad.numel()).arg(beta2t).arg(eps1).go();
+            return;
+        }
+        int cols = grad.dim(-1);
+        int rows = adafactorRows(grad, row, column);
+        launcher.kernel(PtxKernel.ADAFACTOR_ROW_MOMENTS.symbol(grad.dtype()), launcher.warpPerRow(rows)).arg(row)
+                .arg(grad).arg(rows).arg(cols).arg(beta2t).arg(eps1).go();
+        RowChunks chunks = RowChunks.of(rows);
+        Tensor partials = scratch(1, 4L * chunks.count() * cols).allocate(DType.FP32, chunks.count() * cols);
+        launcher.kernel(PtxKernel.ADAFACTOR_COLUMN_PARTIAL.symbol(grad.dtype()), columnGrid(cols, chunks.count()))
+                .arg(partials).arg(grad).arg(rows).arg(cols).arg(chunks.rows()).arg(eps1).go();
+        launcher.kernel(PtxKernel.ADAFACTOR_COLUMN_FINALIZE.base, columnGrid(cols, 1)).arg(column).arg(partials)
+                .arg(chunks.count()).arg(rows).arg(cols).arg(beta2t).go();
+    }
+
+    @Override
+    public void adafactorUpdate(Tensor param, Tensor grad, Tensor row, Tensor column, float lr, float weightDecay,
+                                float clipThreshold) {
+        requireType(param, DType.FP32);
+        requireType(row, DType.FP32);
+        requireSameCount(param, grad);
+        int rows;
+        int cols;
+        if (column == null) {
+            requireSameCount(row, grad);
+            rows = 1;
+            cols = 1;
+        } else {
+            rows = adafactorRows(grad, row, column);
+            cols = grad.dim(-1);
+        }
+        int blocks = normPartials(grad);
+        DeviceArena scratch = scratch(2, 4L * Math.max(2, blocks));
+        Tensor stats = scratch.allocate(DType.FP32, 2);          // sum of row, sum of u^2
+        Tensor partials = scratch.allocate(DType.FP32, blocks);
+        if (column != null) {
+            launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK)).arg(stats).arg(row)
+                    .arg(rows).go();
+        }
+        launcher.kernel(PtxKernel.ADAFACTOR_SQUARES_PARTIAL.symbol(grad.dtype()), new Grid(blocks, 1, BLOCK))
+                .arg(partials).arg(grad).arg(row).arg(column).arg(stats).arg(grad.numel()).arg(rows).arg(cols).go();
+        launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK)).arg(address(stats) + 4)
+                .arg(partials).arg(blocks).go();
+        launcher.kernel(PtxKernel.ADAFACTOR_APPLY.symbol(grad.dtype()), launcher.gridStride(grad.numel())).arg(param)
+                .arg(grad).arg(row).arg(column).arg(stats).arg(grad.numel()).arg(rows).arg(cols).arg(lr)
+                .arg(clipThreshold).arg(1f - lr * weightDecay).go();
+    }
+
+    /** Rows of grad read as a matrix, after checking that row and column hold one FP32 per row and column. */
+    private static int adafactorRows(Tensor grad, Tensor row, Tensor column) {
+        requireType(column, DType.FP32);
+        int rows = Math.toIntExact(grad.numel() / grad.dim(-1));
+        if (grad.rank() < 2 || row.numel() != rows || column.numel() != grad.dim(-1)) {
+            throw new IllegalArgumentException("adafactor: row " + row + " and column " + column
+                    + " must hold one float per row and per column of " + grad);
+        }
+        return rows;
+    }
+
+    @Override
+    public void adamW8bit(Tensor param, Tensor grad, Tensor codesM, Tensor absmaxM, Tensor codesV, Tensor absmaxV,
+                          int block, float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
+        requireType(param, DType.FP32);
+        requireType(codesM, DType.INT8);
+        requireType(codesV, DType.INT8);
+        requireType(absmaxM, DType.FP32);
+        requireType(absmaxV, DType.FP32);
+        requireSameCount(param, grad);
+        requireSameCount(param, codesM);
+        requireSameCount(param, codesV);
+        long blocks = ceilDiv(param.numel(), Math.max(1, block));
+        if (block < 1 || t < 1 || absmaxM.numel() != blocks || absmaxV.numel() != blocks) {
+            throw new IllegalArgumentException("adamW8bit: block " + block + " and t " + t + " must be positive, absmax "
+                    + absmaxM + " and " + absmaxV + " must hold " + blocks + " blocks");
+        }
+        // The bias corrections in double, as the CPU backend computes them.
+        float correction1 = (float) (1 - Math.pow(beta1, t));
+        float correction2 = (float) (1 - Math.pow(beta2, t));
+        // one thread block per quantization block up to a device-filling grid, which then strides over the rest:
+        // each thread block loads the maps into shared memory once
+        launcher.kernel(PtxKernel.ADAMW8BIT.symbol(grad.dtype()), launcher.gridStride(blocks * BLOCK)).arg(param)
+                .arg(grad).arg(codesM).arg(absmaxM).arg(codesV).arg(absmaxV).arg(quantizationMaps())
+                .arg(param.numel()).arg(block).arg(lr).arg(beta1).arg(beta2).arg(eps).arg(weightDecay)
+                .arg(correction1).arg(correction2).go();
+    }
+
+    /**
+     * DynamicQuantization's tables on the device, uploaded on first use: signed values, signed
+     * boundaries (255 and one unused), unsigned values, unsigned boundaries; 256 floats each.
+     */
+    private Tensor quantizationMaps() {
+        if (quantizationMaps == null) {
+            int size = 256;
+            float[][] tables = {DynamicQuantization.SIGNED.values(), DynamicQuantization.SIGNED.boundaries(),
+                    DynamicQuantization.UNSIGNED.values(), DynamicQuantization.UNSIGNED.boundaries()};
+            DeviceArena arena = DeviceArena.allocate("cuda-kernels quantization maps", 4L * tables.length * size);
+            try (Arena host = Arena.ofConfined()) {
+                MemorySegment bytes = host.allocate(4L * tables.length * size);
+                for (int k = 0; k < tables.length; k++) {
+                    MemorySegment.copy(tables[k], 0, bytes, ValueLayout.JAVA_FLOAT, 4L * k * size, tables[k].length);
+                }
+                Tensor maps = arena.allocate(DType.FP32, tables.length * size);
+                upload(maps, Tensor.host(bytes, DType.FP32, tables.length * size));
+                quantizationMapsArena = arena;
+                quantizationMaps = maps;
+            } catch (RuntimeException e) {
+                arena.close();
+                throw e;
+            }
+        }
+        return quantizationMaps;
+    }
+
     @Override
     public void sumOfSquares(Tensor out, List<Tensor> tensors) {
         requireType(out, DType.FP32);
@@ -507,6 +642,9 @@ public final class CudaKernels implements Kernels {
             try {
                 if (workspace != null) {
                     workspace.close();
+                }
+                if (quantizationMapsArena != null) {
+                    quantizationMapsArena.close();
                 }
                 launcher.close();
                 modules.close();

@@ -7,7 +7,14 @@
 // values (signed, and their negatives too) or k = 2^(i+1) (unsigned); then 0 and 1; sorted.
 // Signed: 2 x 127 + 2 = 256 values, from -0.99296875 to 1; unsigned: 254 + 2, from 0 to 1.
 // A value is encoded as the index of the nearest map entry (ties to the lower index).
-package org.panatrain.engine.optim;
+// The one source of both backends' maps: the CPU backend reads these tables, the CUDA backend
+// uploads values() and boundaries(). The code of x is the number of boundaries below x: the CUDA
+// kernel counts them with an 8-step binary search (native-src/adamw8bit.cu); the CPU, where that
+// search's unpredictable branches dominate the 8-bit optimizer's step, looks up the count below
+// the smallest float sharing x's top 17 bits (sign, exponent, 8 mantissa bits: 0.4% relative
+// width, finer than the maps' densest spacing, so such a range holds at most one boundary, which
+// the constructor proves) and adds 1 if that one boundary is below x: the same count, exactly.
+package org.panatrain.kernels;
 
 import java.util.Arrays;
 
@@ -27,14 +34,35 @@ public final class DynamicQuantization {
 
     private static final int EXPONENT_BITS = 7;
 
+    /** Low float bits dropped to form a lookup key. */
+    private static final int KEY_SHIFT = 15;
+
     private final float[] values;     // (256) ascending
     private final float[] boundaries; // (255) midpoints between neighbouring values
+    private final float[] nextBoundary; // (256) the boundaries, then MAX_VALUE: above every finite x
+    private final byte[] countBelowKey; // (2^17) boundaries below the smallest float of each finite key
 
     private DynamicQuantization(float[] values) {
         this.values = values;
         this.boundaries = new float[values.length - 1];
         for (int i = 0; i < boundaries.length; i++) {
             boundaries[i] = (values[i] + values[i + 1]) / 2;
+        }
+        this.nextBoundary = Arrays.copyOf(boundaries, values.length);
+        nextBoundary[boundaries.length] = Float.MAX_VALUE;
+        this.countBelowKey = new byte[1 << (32 - KEY_SHIFT)];
+        for (int key = 0; key < countBelowKey.length; key++) {
+            float a = Float.intBitsToFloat(key << KEY_SHIFT);
+            float b = Float.intBitsToFloat((key << KEY_SHIFT) | ((1 << KEY_SHIFT) - 1));
+            if (!Float.isFinite(a) || !Float.isFinite(b)) {
+                continue; // infinities and NaNs: encode searches
+            }
+            int ca = search(a);
+            int cb = search(b);
+            if (Math.abs(ca - cb) > 1) {
+                throw new AssertionError("floats between " + a + " and " + b + " straddle " + Math.abs(ca - cb) + " boundaries");
+            }
+            countBelowKey[key] = (byte) Math.min(ca, cb);
         }
     }
 
@@ -71,6 +99,11 @@ public final class DynamicQuantization {
         return values.clone();
     }
 
+    /** The 255 midpoints between neighbouring values, ascending (a copy): encode counts those below x. */
+    public float[] boundaries() {
+        return boundaries.clone();
+    }
+
     /** The value of {@code code} (0..255). */
     public float decode(int code) {
         return values[code];
@@ -78,6 +111,17 @@ public final class DynamicQuantization {
 
     /** The code (0..255) of the map value nearest to {@code x}; x outside the map's range takes its end. */
     public int encode(float x) {
+        if (!(Math.abs(x) <= Float.MAX_VALUE)) {
+            return search(x); // infinite or NaN
+        }
+        int below = countBelowKey[Float.floatToRawIntBits(x) >>> KEY_SHIFT] & 0xFF;
+        // + 1 if nextBoundary[below] < x: the sign of the difference, exact (a float difference is 0 only for equal
+        // operands), without a branch
+        return below + (Float.floatToRawIntBits(nextBoundary[below] - x) >>> 31);
+    }
+
+    /** The number of boundaries below x by binary search. */
+    private int search(float x) {
         // the number of boundaries below x, found in 8 halving steps without a data-dependent
         // loop exit: before step s at most 256 - 2s were counted, so the index read is <= 254
         int below = 0;

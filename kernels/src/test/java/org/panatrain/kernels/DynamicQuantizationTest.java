@@ -1,11 +1,14 @@
 // The dynamic maps against values worked out by hand from bitsandbytes' create_dynamic_map
 // (decade i = 0..6 holds the midpoints of linspace(0.1, 1, k + 1) times 10^(i-6)), and encoding
-// against a brute-force nearest-value search.
-package org.panatrain.engine.optim;
+// against a brute-force nearest-value search, and at every boundary (ties), one ulp around it and
+// beyond the range against the rule written out: the code is the number of midpoints below x.
+package org.panatrain.kernels;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +63,26 @@ class DynamicQuantizationTest {
                 }
                 int code = map.encode(x);
                 assertThat(Math.abs(map.decode(code) - x)).as("x = %s", x).isEqualTo(Math.abs(v[best] - x));
+            }
+        }
+    }
+
+    @Test
+    void encodeCountsTheBoundariesBelowAtEveryBoundaryAndBeyondTheRange() {
+        for (DynamicQuantization map : new DynamicQuantization[] {DynamicQuantization.SIGNED, DynamicQuantization.UNSIGNED}) {
+            float[] v = map.values();
+            List<Float> xs = new ArrayList<>(List.of(0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE,
+                    2f, -2f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN));
+            for (int c = 0; c < 255; c++) {
+                float midpoint = (v[c] + v[c + 1]) / 2; // a tie: the lower code; one ulp above: the upper
+                xs.addAll(List.of(Math.nextDown(midpoint), midpoint, Math.nextUp(midpoint), v[c]));
+            }
+            for (float x : xs) {
+                int below = 0; // the rule written out: how many midpoints lie strictly below x
+                for (int c = 0; c < 255; c++) {
+                    below += (v[c] + v[c + 1]) / 2 < x ? 1 : 0;
+                }
+                assertThat(map.encode(x)).as("x = %s", x).isEqualTo(below);
             }
         }
     }
