@@ -223,69 +223,19 @@ class CpuKernelsTest {
     @CsvSource({"1, 1, 1, 7", "2, 5, 3, 15", "1, 17, 2, 14", "4, 9, 2, 10", "2, 40, 2, 128"})
     void attention(int B, int T, int NH, int C) {
         try (TestTensors tt = new TestTensors(B * T * NH + C)) {
-            int HS = C / NH;
             float[] qkv = tt.uniform(B * T * 3 * C, 2), dout = tt.uniform(B * T * C, 1), dqkv0 = tt.uniform(B * T * 3 * C, 1);
             Tensor out = tt.poisoned(B, T, C), att = tt.poisoned(B, NH, T, T), scratch = tt.poisoned(B, NH, T, T);
             Tensor tq = tt.of(qkv, B, T, 3 * C), dqkv = tt.of(dqkv0, B, T, 3 * C);
             k.attentionForward(out, att, tq, NH);
             k.attentionBackward(dqkv, scratch, tt.of(dout, B, T, C), tq, att, NH);
 
-            double[] wantOut = new double[B * T * C], wantAtt = new double[B * NH * T * T], wantD = toDouble(dqkv0);
-            double scale = 1 / Math.sqrt(HS);
-            for (int b = 0; b < B; b++) {
-                for (int h = 0; h < NH; h++) {
-                    double[][] p = new double[T][T], dp = new double[T][T];
-                    for (int t = 0; t < T; t++) {
-                        double max = Double.NEGATIVE_INFINITY;
-                        for (int s = 0; s <= t; s++) {
-                            double dot = 0;
-                            for (int i = 0; i < HS; i++) {
-                                dot += (double) qkv[idx(b, t, h * HS + i, T, C)] * qkv[idx(b, s, C + h * HS + i, T, C)];
-                            }
-                            p[t][s] = dot * scale;
-                            max = Math.max(max, p[t][s]);
-                        }
-                        double z = 0;
-                        for (int s = 0; s <= t; s++) {
-                            p[t][s] = Math.exp(p[t][s] - max);
-                            z += p[t][s];
-                        }
-                        for (int s = 0; s <= t; s++) {
-                            p[t][s] /= z;
-                            wantAtt[((b * NH + h) * T + t) * T + s] = p[t][s];
-                            for (int i = 0; i < HS; i++) {
-                                wantOut[(b * T + t) * C + h * HS + i] += p[t][s] * qkv[idx(b, s, 2 * C + h * HS + i, T, C)];
-                                // dL/dp[t][s] = dout[t] . v[s];  dL/dv[s] += p[t][s] dout[t]
-                                dp[t][s] += (double) dout[(b * T + t) * C + h * HS + i] * qkv[idx(b, s, 2 * C + h * HS + i, T, C)];
-                                wantD[idx(b, s, 2 * C + h * HS + i, T, C)] += p[t][s] * dout[(b * T + t) * C + h * HS + i];
-                            }
-                        }
-                    }
-                    for (int t = 0; t < T; t++) {
-                        for (int s = 0; s <= t; s++) {
-                            // softmax Jacobian: dscore[t][s] = sum_j dp[t][j] p[t][j] (delta_js - p[t][s])
-                            double dscore = 0;
-                            for (int j = 0; j <= t; j++) {
-                                dscore += dp[t][j] * p[t][j] * ((j == s ? 1 : 0) - p[t][s]);
-                            }
-                            for (int i = 0; i < HS; i++) {
-                                wantD[idx(b, t, h * HS + i, T, C)] += dscore * scale * qkv[idx(b, s, C + h * HS + i, T, C)];
-                                wantD[idx(b, s, C + h * HS + i, T, C)] += dscore * scale * qkv[idx(b, t, h * HS + i, T, C)];
-                            }
-                        }
-                    }
-                }
-            }
-            assertClose("attention out", wantOut, out.toFloatArray());
-            assertClose("attention att", wantAtt, att.toFloatArray());
-            assertClose("attention dqkv", wantD, dqkv.toFloatArray());
+            AttentionReference.Result want = AttentionReference.of(qkv, dout, dqkv0, B, T, NH, C, 0f, 0L);
+            assertClose("attention out", want.out(), out.toFloatArray());
+            assertClose("attention att", want.att(), att.toFloatArray());
+            assertClose("attention dqkv", want.dqkv(), dqkv.toFloatArray());
         }
     }
 
-    /** Index of channel c of row (b, t) in a (B, T, 3C) tensor. */
-    private static int idx(int b, int t, int c, int T, int C) {
-        return (b * T + t) * 3 * C + c;
-    }
 
     // ---- loss --------------------------------------------------------------------------------
 
