@@ -1,7 +1,8 @@
 // Copies between host and device tensors (both directions and device to device), synchronous or
 // on a stream, and byte fills of device tensors. Every tensor is checked (alive, sizes, dtypes)
 // before the driver is called. A call allocates nothing on the Java heap: the failure message
-// (the call and its byte count) is built only when the driver fails. It leaves out 2-D/3-D copies and peer (multi-GPU) copies.
+// (the call and its byte count) is built only when the driver fails. It leaves out 2-D/3-D copies
+// and peer (multi-GPU) copies.
 package org.panatrain.memory;
 
 import java.lang.foreign.MemorySegment;
