@@ -205,8 +205,8 @@ public interface Kernels extends AutoCloseable {
      */
     default void unscaleAndCheckFinite(Tensor flag, List<Tensor> tensors, float factor) {
         checkFinite(flag, tensors);
-        for (Tensor t : tensors) {
-            scale(t, factor);
+        for (int i = 0; i < tensors.size(); i++) {   // by index: no iterator per call
+            scale(tensors.get(i), factor);
         }
     }
 

@@ -1,6 +1,8 @@
 // Copies between host and device tensors (both directions and device to device), synchronous or
 // on a stream, and byte fills of device tensors. Every tensor is checked (alive, sizes, dtypes)
-// before the driver is called. It leaves out 2-D/3-D copies and peer (multi-GPU) copies.
+// before the driver is called. A call allocates nothing on the Java heap: the failure message
+// (the call and its byte count) is built only when the driver fails. It leaves out 2-D/3-D copies
+// and peer (multi-GPU) copies.
 package org.panatrain.memory;
 
 import java.lang.foreign.MemorySegment;
@@ -38,21 +40,30 @@ public final class DeviceMemory {
     /** Sets every byte of device tensor {@code t} to {@code value}. */
     public static void fillBytes(Tensor t, byte value) {
         long p = devicePointer(t, "fillBytes");
-        CudaDriver.check(CudaDriver.cuMemsetD8(p, value, t.byteSize()), "cuMemsetD8(" + t.byteSize() + ")");
+        int rc = CudaDriver.cuMemsetD8(p, value, t.byteSize());
+        if (rc != CudaDriver.CUDA_SUCCESS) {
+            CudaDriver.check(rc, "cuMemsetD8(" + t.byteSize() + ")");
+        }
     }
 
     /** Sets every 32-bit word of device tensor {@code t} (FP32 or INT32) to {@code bits}. */
     public static void fill32(Tensor t, int bits) {
         requireWordSized(t);
         long p = devicePointer(t, "fill32");
-        CudaDriver.check(CudaDriver.cuMemsetD32(p, bits, t.numel()), "cuMemsetD32(" + t.numel() + ")");
+        int rc = CudaDriver.cuMemsetD32(p, bits, t.numel());
+        if (rc != CudaDriver.CUDA_SUCCESS) {
+            CudaDriver.check(rc, "cuMemsetD32(" + t.numel() + ")");
+        }
     }
 
     /** {@link #fill32} queued on {@code stream}. */
     public static void fill32Async(Tensor t, int bits, CudaStream stream) {
         requireWordSized(t);
         long p = devicePointer(t, "fill32Async");
-        CudaDriver.check(CudaDriver.cuMemsetD32Async(p, bits, t.numel(), stream.handle()), "cuMemsetD32Async(" + t.numel() + ")");
+        int rc = CudaDriver.cuMemsetD32Async(p, bits, t.numel(), stream.handle());
+        if (rc != CudaDriver.CUDA_SUCCESS) {
+            CudaDriver.check(rc, "cuMemsetD32Async(" + t.numel() + ")");
+        }
     }
 
     /** The CUdeviceptr of a live device tensor; throws before any driver call otherwise. */
@@ -76,21 +87,32 @@ public final class DeviceMemory {
         boolean fromDevice = src.location() == Tensor.Location.DEVICE;
         if (toDevice && fromDevice) {
             long d = dst.data().address(), from = src.data().address();
-            CudaDriver.check(stream == null ? CudaDriver.cuMemcpyDtoD(d, from, n) : CudaDriver.cuMemcpyDtoDAsync(d, from, n, s),
-                    "cuMemcpyDtoD(" + n + ")");
+            int rc = stream == null ? CudaDriver.cuMemcpyDtoD(d, from, n) : CudaDriver.cuMemcpyDtoDAsync(d, from, n, s);
+            if (rc != CudaDriver.CUDA_SUCCESS) {
+                CudaDriver.check(rc, copyCall("cuMemcpyDtoD", stream, n));
+            }
         } else if (toDevice) {
             MemorySegment host = nativeHost(src, "copy source");
             long d = dst.data().address();
-            CudaDriver.check(stream == null ? CudaDriver.cuMemcpyHtoD(d, host, n) : CudaDriver.cuMemcpyHtoDAsync(d, host, n, s),
-                    "cuMemcpyHtoD(" + n + ")");
+            int rc = stream == null ? CudaDriver.cuMemcpyHtoD(d, host, n) : CudaDriver.cuMemcpyHtoDAsync(d, host, n, s);
+            if (rc != CudaDriver.CUDA_SUCCESS) {
+                CudaDriver.check(rc, copyCall("cuMemcpyHtoD", stream, n));
+            }
         } else if (fromDevice) {
             MemorySegment host = nativeHost(dst, "copy destination");
             long from = src.data().address();
-            CudaDriver.check(stream == null ? CudaDriver.cuMemcpyDtoH(host, from, n) : CudaDriver.cuMemcpyDtoHAsync(host, from, n, s),
-                    "cuMemcpyDtoH(" + n + ")");
+            int rc = stream == null ? CudaDriver.cuMemcpyDtoH(host, from, n) : CudaDriver.cuMemcpyDtoHAsync(host, from, n, s);
+            if (rc != CudaDriver.CUDA_SUCCESS) {
+                CudaDriver.check(rc, copyCall("cuMemcpyDtoH", stream, n));
+            }
         } else {
             MemorySegment.copy(src.data(), 0, dst.data(), 0, n);
         }
+    }
+
+    /** The failed copy as its CudaException names it: cuMemcpyHtoD(4096), cuMemcpyHtoDAsync(4096) on a stream. */
+    private static String copyCall(String name, CudaStream stream, long bytes) {
+        return name + (stream == null ? "" : "Async") + "(" + bytes + ")";
     }
 
     private static MemorySegment nativeHost(Tensor t, String role) {

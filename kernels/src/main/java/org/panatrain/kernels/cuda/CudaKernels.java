@@ -3,9 +3,11 @@
 // one stream; nothing is copied to the host except by download(). Scratch space (attention's
 // per-head copies, the partial sums of the deterministic reductions) lives in one device arena
 // that grows to the largest request and is then reused (with dropout, the attention's dropped
-// probabilities too), so a training step allocates nothing
-// once the first step has run. FP8 is the scaled casts into it (castToFp8, castTransposeToFp8;
-// the FP8 matmul is CudaMatmul's); leaves out multi-GPU.
+// probabilities too), so a training step allocates no device memory once the first step has run;
+// nor anything on the Java heap: launch grids are ints, partial sums are raw scratch addresses,
+// attention keeps its head views and one shape object, lists are walked by index. FP8 is the
+// scaled casts into it (castToFp8, castTransposeToFp8; the FP8 matmul is CudaMatmul's); leaves
+// out multi-GPU.
 package org.panatrain.kernels.cuda;
 
 import static org.panatrain.bindings.CudaDriver.check;
@@ -24,7 +26,6 @@ import org.panatrain.kernels.AdamWStep;
 import org.panatrain.kernels.DynamicQuantization;
 import org.panatrain.kernels.Kernels;
 import org.panatrain.kernels.Philox;
-import org.panatrain.kernels.cuda.KernelLauncher.Grid;
 import org.panatrain.memory.DType;
 import org.panatrain.memory.DeviceArena;
 import org.panatrain.memory.DeviceMemory;
@@ -45,14 +46,8 @@ import org.panatrain.memory.Tensor;
  * }</pre>
  */
 public final class CudaKernels implements Kernels {
-    /** Partial sums per tensor of sumOfSquares at most; fixed so the sum's order depends on the sizes alone. */
-    private static final int NORM_PARTIALS = 1024;
-    /** Elements one thread of a norm partial covers at least, before more blocks are used. */
-    private static final int NORM_ELEMENTS_PER_THREAD = 16;
     /** Block size of the final norm reduction; fixed (not the device's maximum) for the same reason. */
     private static final int NORM_FINAL_BLOCK = 1024;
-    /** Row chunks of the column sums (bias and layernorm parameter gradients) at most. */
-    private static final int COLUMN_CHUNKS = 256;
 
     /** -Dpanatrain.tf32=true lets FP32 matmuls use TF32 tensor cores (faster, ~1e-3 relative error). */
     private static final boolean TF32 = Boolean.getBoolean("panatrain.tf32");
@@ -66,6 +61,7 @@ public final class CudaKernels implements Kernels {
     private Tensor[] heads = new Tensor[0];   // the attention's (B*NH, T, HS) scratch views, kept while they fit
     private Tensor droppedProbs;              // (B*NH, T, T) attention dropout's probabilities, after the heads
     private DeviceArena headsArena;           // the scratch arena they view
+    private final AttentionShape attention = new AttentionShape(); // the shape of the attention call running
     private DeviceArena quantizationMapsArena; // adamW8bit's maps, allocated on its first call
     private Tensor quantizationMaps;
 
@@ -127,27 +123,27 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public void fill(Tensor t, float value) {
-        launcher.kernel(PtxKernel.FILL.symbol(t.dtype()), launcher.gridStride(packs(t))).arg(t).arg(t.numel())
+        launcher.gridStride(PtxKernel.FILL.symbol(t.dtype()), packs(t)).arg(t).arg(t.numel())
                 .arg(value).go();
     }
 
     @Override
     public void copy(Tensor dst, Tensor src) {
         requireSameType(dst, src);
-        launcher.kernel(PtxKernel.COPY_BYTES.base, launcher.gridStride(ceilDiv(dst.byteSize(), 16))).arg(dst)
+        launcher.gridStride(PtxKernel.COPY_BYTES.base, ceilDiv(dst.byteSize(), 16)).arg(dst)
                 .arg(src).arg(dst.byteSize()).go();
     }
 
     @Override
     public void accumulate(Tensor dst, Tensor src) {
         requireSameType(dst, src);
-        launcher.kernel(PtxKernel.ACCUMULATE.symbol(dst.dtype()), launcher.gridStride(packs(dst))).arg(dst).arg(src)
+        launcher.gridStride(PtxKernel.ACCUMULATE.symbol(dst.dtype()), packs(dst)).arg(dst).arg(src)
                 .arg(dst.numel()).go();
     }
 
     @Override
     public void scale(Tensor dst, float factor) {
-        launcher.kernel(PtxKernel.SCALE.symbol(dst.dtype()), launcher.gridStride(packs(dst))).arg(dst)
+        launcher.gridStride(PtxKernel.SCALE.symbol(dst.dtype()), packs(dst)).arg(dst)
                 .arg(dst.numel()).arg(factor).go();
     }
 
@@ -163,7 +159,7 @@ public final class CudaKernels implements Kernels {
         if (dst.dtype() == src.dtype()) {
             throw new IllegalArgumentException("cast from " + src.dtype() + " to itself: use copy");
         }
-        launcher.kernel(PtxKernel.CAST.symbol(src.dtype(), dst.dtype()), launcher.gridStride(ceilDiv(dst.numel(), 8)))
+        launcher.gridStride(PtxKernel.CAST.symbol(src.dtype(), dst.dtype()), ceilDiv(dst.numel(), 8))
                 .arg(dst).arg(src).arg(dst.numel()).arg(amax).go();
     }
 
@@ -179,7 +175,7 @@ public final class CudaKernels implements Kernels {
         if (amax != null) {
             requireType(amax, DType.FP32);
         }
-        launcher.kernel(PtxKernel.CAST_FP8.symbol(src.dtype(), dst.dtype()), launcher.gridStride(dst.numel()))
+        launcher.gridStride(PtxKernel.CAST_FP8.symbol(src.dtype(), dst.dtype()), dst.numel())
                 .arg(dst).arg(src).arg(dst.numel()).arg(scale).arg(amax).go();
     }
 
@@ -197,8 +193,8 @@ public final class CudaKernels implements Kernels {
         if (amax != null) {
             requireType(amax, DType.FP32);
         }
-        launcher.kernel(PtxKernel.CAST_TRANSPOSE_FP8.symbol(src.dtype(), dst.dtype()),
-                new Grid(Math.toIntExact(ceilDiv(cols, 32)), Math.toIntExact(ceilDiv(rows, 32)), 256))
+        launcher.kernel(PtxKernel.CAST_TRANSPOSE_FP8.symbol(src.dtype(), dst.dtype()), Math.toIntExact(ceilDiv(cols, 32)),
+                        Math.toIntExact(ceilDiv(rows, 32)), 256)
                 .arg(dst).arg(src).arg(rows).arg(cols).arg(scale).arg(amax).go();
     }
 
@@ -209,7 +205,7 @@ public final class CudaKernels implements Kernels {
         requireType(tokens, DType.INT32);
         requireSameDtype(out, wte, wpe);
         int B = tokens.dim(0), T = tokens.dim(1), C = wte.dim(-1);
-        launcher.kernel(PtxKernel.ENCODER_FORWARD.symbol(out.dtype()), launcher.gridStride(packs(out))).arg(out)
+        launcher.gridStride(PtxKernel.ENCODER_FORWARD.symbol(out.dtype()), packs(out)).arg(out)
                 .arg(tokens).arg(wte).arg(wpe).arg(B).arg(T).arg(C).go();
     }
 
@@ -220,11 +216,9 @@ public final class CudaKernels implements Kernels {
         int B = tokens.dim(0), T = tokens.dim(1), C = dwte.dim(-1);
         int N = B * T;
         // One block per (position, 256 channels); the kernel's shared arrays assume exactly 256 threads.
-        launcher.kernel(PtxKernel.ENCODER_BACKWARD_WTE.symbol(dout.dtype()),
-                new Grid(N, Math.toIntExact(ceilDiv(C, BLOCK)), BLOCK))
+        launcher.kernel(PtxKernel.ENCODER_BACKWARD_WTE.symbol(dout.dtype()), N, LaunchGrids.blocksFor(C), BLOCK)
                 .arg(dwte).arg(dout).arg(tokens).arg(N).arg(C).go();
-        launcher.kernel(PtxKernel.ENCODER_BACKWARD_WPE.symbol(dout.dtype()),
-                new Grid(Math.toIntExact(ceilDiv((long) T * C, BLOCK)), 1, BLOCK))
+        launcher.kernel(PtxKernel.ENCODER_BACKWARD_WPE.symbol(dout.dtype()), LaunchGrids.blocksFor((long) T * C), 1, BLOCK)
                 .arg(dwpe).arg(dout).arg(B).arg(T).arg(C).go();
     }
 
@@ -236,7 +230,7 @@ public final class CudaKernels implements Kernels {
         requireType(mean, DType.FP32);
         requireType(rstd, DType.FP32);
         int N = inp.rows(), C = inp.dim(-1);
-        launcher.kernel(PtxKernel.LAYERNORM_FORWARD.symbol(inp.dtype()), launcher.warpPerRow(N)).arg(out).arg(mean)
+        launcher.warpPerRow(PtxKernel.LAYERNORM_FORWARD.symbol(inp.dtype()), N).arg(out).arg(mean)
                 .arg(rstd).arg(inp).arg(weight).arg(bias).arg(N).arg(C).go();
     }
 
@@ -250,7 +244,7 @@ public final class CudaKernels implements Kernels {
         requireType(mean, DType.FP32);
         requireType(rstd, DType.FP32);
         int N = a.rows(), C = a.dim(-1);
-        launcher.kernel(PtxKernel.RESIDUAL_LAYERNORM_FORWARD.symbol(a.dtype()), launcher.warpPerRow(N)).arg(residual)
+        launcher.warpPerRow(PtxKernel.RESIDUAL_LAYERNORM_FORWARD.symbol(a.dtype()), N).arg(residual)
                 .arg(out).arg(mean).arg(rstd).arg(a).arg(b).arg(weight).arg(bias).arg(N).arg(C).go();
     }
 
@@ -259,18 +253,15 @@ public final class CudaKernels implements Kernels {
                                   Tensor mean, Tensor rstd) {
         requireSameDtype(dout, dinp, inp, weight, dweight, dbias);
         int N = inp.rows(), C = inp.dim(-1);
-        launcher.kernel(PtxKernel.LAYERNORM_BACKWARD_INPUT.symbol(dout.dtype()), launcher.warpPerRow(N)).arg(dinp)
+        launcher.warpPerRow(PtxKernel.LAYERNORM_BACKWARD_INPUT.symbol(dout.dtype()), N).arg(dinp)
                 .arg(dout).arg(inp).arg(weight).arg(mean).arg(rstd).arg(N).arg(C).go();
-        RowChunks chunks = RowChunks.of(N);
-        Tensor partials = scratch(1, 8L * chunks.count() * C).allocate(DType.FP32, chunks.count(), 2 * C); // (chunks, 2C): dweight | dbias
-        launcher.kernel(PtxKernel.LAYERNORM_BACKWARD_PARAMS_PARTIAL.symbol(dout.dtype()), columnGrid(C, chunks.count()))
-                .arg(partials).arg(dout).arg(inp).arg(mean).arg(rstd).arg(N).arg(C).arg(chunks.rows()).go();
-        Grid columns = columnGrid(C, 1);
+        int chunks = LaunchGrids.rowChunkCount(N), chunkRows = LaunchGrids.rowChunkRows(N);
+        long partials = scratchAddress(1, 8L * chunks * C); // (chunks, 2C) FP32: dweight | dbias
+        columnLaunch(PtxKernel.LAYERNORM_BACKWARD_PARAMS_PARTIAL.symbol(dout.dtype()), C, chunks)
+                .arg(partials).arg(dout).arg(inp).arg(mean).arg(rstd).arg(N).arg(C).arg(chunkRows).go();
         String finalize = PtxKernel.COLUMN_SUMS_FINALIZE.symbol(dweight.dtype());
-        launcher.kernel(finalize, columns).arg(dweight).arg(address(partials)).arg(chunks.count()).arg(C).arg(2 * C)
-                .go();
-        launcher.kernel(finalize, columns).arg(dbias).arg(address(partials) + 4L * C).arg(chunks.count()).arg(C)
-                .arg(2 * C).go();
+        columnLaunch(finalize, C, 1).arg(dweight).arg(partials).arg(chunks).arg(C).arg(2 * C).go();
+        columnLaunch(finalize, C, 1).arg(dbias).arg(partials + 4L * C).arg(chunks).arg(C).arg(2 * C).go();
     }
 
     // ---- matmul -------------------------------------------------------------------------------
@@ -284,79 +275,83 @@ public final class CudaKernels implements Kernels {
     public void biasBackward(Tensor dbias, Tensor dout) {
         requireSameDtype(dout, dbias);
         int N = dout.rows(), OC = dout.dim(-1);
-        RowChunks chunks = RowChunks.of(N);
-        Tensor partials = scratch(1, 4L * chunks.count() * OC).allocate(DType.FP32, chunks.count(), OC); // (chunks, OC)
-        launcher.kernel(PtxKernel.COLUMN_SUMS_PARTIAL.symbol(dout.dtype()), columnGrid(OC, chunks.count()))
-                .arg(partials).arg(dout).arg(N).arg(OC).arg(chunks.rows()).go();
-        launcher.kernel(PtxKernel.COLUMN_SUMS_FINALIZE.symbol(dbias.dtype()), columnGrid(OC, 1)).arg(dbias)
-                .arg(partials).arg(chunks.count()).arg(OC).arg(OC).go();
+        int chunks = LaunchGrids.rowChunkCount(N), chunkRows = LaunchGrids.rowChunkRows(N);
+        long partials = scratchAddress(1, 4L * chunks * OC); // (chunks, OC) FP32
+        columnLaunch(PtxKernel.COLUMN_SUMS_PARTIAL.symbol(dout.dtype()), OC, chunks)
+                .arg(partials).arg(dout).arg(N).arg(OC).arg(chunkRows).go();
+        columnLaunch(PtxKernel.COLUMN_SUMS_FINALIZE.symbol(dbias.dtype()), OC, 1).arg(dbias)
+                .arg(partials).arg(chunks).arg(OC).arg(OC).go();
     }
 
     // ---- attention ----------------------------------------------------------------------------
 
-    /** out (batch,M,N) = op(a) @ op(b) per batch entry, in the precision of out's dtype. */
-    private void batched(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB) {
+    /**
+     * out (B*NH,m,n) = op(a) @ op(b) per head of the current {@link #attention} shape, in the
+     * precision of out's dtype; the tensors are read as B*NH contiguous matrices whatever their
+     * rank (the (B,NH,T,T) probabilities included), so no reshaped view is made per call.
+     */
+    private void batched(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, int m, int n, int k) {
         CudaMatmul.Precision p = switch (out.dtype()) {
             case FP32 -> TF32 ? CudaMatmul.Precision.TF32 : CudaMatmul.Precision.FP32;
             case BF16 -> CudaMatmul.Precision.BF16;
             case FP16 -> CudaMatmul.Precision.FP16;
             default -> throw new IllegalArgumentException("attention in " + out.dtype() + " is not supported");
         };
-        context.matmul().matmulBatched(p, out, a, transA, b, transB, 1f, false);
+        context.matmul().matmulStrided(p, out, a, transA, b, transB, attention.BNH(), m, n, k, 1f, false);
     }
 
     @Override
     public void attentionForward(Tensor out, Tensor att, Tensor qkv, int numHeads, float dropout, long seed) {
-        AttentionShape s = AttentionShape.of(qkv, numHeads);
+        AttentionShape s = attention.of(qkv, numHeads);
         requireSameDtype(qkv, out, att);
         Tensor[] h = heads(4, qkv.dtype(), s, dropout > 0); // q, k, v, y: each (B*NH, T, HS)
         Tensor q = h[0], k = h[1], v = h[2], y = h[3];
-        Tensor scores = att.view(s.BNH(), s.T(), s.T());             // (B*NH, T, T)
-        Grid perElement = launcher.gridStride(q.numel());
-        launcher.kernel(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement).arg(q).arg(k).arg(v)
+        Tensor scores = att;                                  // (B*NH, T, T) whatever att's rank
+        long perElement = s.headsNumel();           // one thread per element of a (B*NH, T, HS) tensor
+        launcher.gridStride(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement).arg(q).arg(k).arg(v)
                 .arg(qkv).arg(s.B()).arg(s.T()).arg(s.NH()).arg(s.HS()).go();
-        batched(scores, q, false, k, true);                   // preatt = q k^T
-        launcher.kernel(PtxKernel.ATTENTION_SOFTMAX_FORWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()))
+        batched(scores, q, false, k, true, s.T(), s.T(), s.HS());   // preatt = q k^T
+        launcher.warpPerRow(PtxKernel.ATTENTION_SOFTMAX_FORWARD.symbol(qkv.dtype()), (long) s.BNH() * s.T())
                 .arg(scores).arg(scores).arg(s.BNH()).arg(s.T()).arg(s.scale()).go();
         if (dropout > 0) {
             dropout(droppedProbs, scores, dropout, seed, false);
-            batched(y, droppedProbs, false, v, false);        // y = dropout(att) v
+            batched(y, droppedProbs, false, v, false, s.T(), s.HS(), s.T());   // y = dropout(att) v
         } else {
-            batched(y, scores, false, v, false);              // y = att v
+            batched(y, scores, false, v, false, s.T(), s.HS(), s.T());         // y = att v
         }
-        launcher.kernel(PtxKernel.ATTENTION_HEADS_TO_ROWS.symbol(qkv.dtype()), perElement).arg(out).arg(y).arg(s.B())
+        launcher.gridStride(PtxKernel.ATTENTION_HEADS_TO_ROWS.symbol(qkv.dtype()), perElement).arg(out).arg(y).arg(s.B())
                 .arg(s.T()).arg(s.NH()).arg(s.HS()).go();
     }
 
     @Override
     public void attentionBackward(Tensor dqkv, Tensor scratch, Tensor dout, Tensor qkv, Tensor att, int numHeads,
                                   float dropout, long seed) {
-        AttentionShape s = AttentionShape.of(qkv, numHeads);
+        AttentionShape s = attention.of(qkv, numHeads);
         requireSameDtype(qkv, dqkv, scratch, dout, att);
         Tensor[] h = heads(7, qkv.dtype(), s, dropout > 0); // q, k, v, dq, dk, dv, dy: each (B*NH, T, HS)
         Tensor q = h[0], k = h[1], v = h[2], dq = h[3], dk = h[4], dv = h[5], dy = h[6];
-        Tensor probs = att.view(s.BNH(), s.T(), s.T());              // (B*NH, T, T)
-        Tensor dscores = scratch.view(s.BNH(), s.T(), s.T());        // (B*NH, T, T)
-        Grid perElement = launcher.gridStride(q.numel());
-        launcher.kernel(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement).arg(q).arg(k).arg(v)
+        Tensor probs = att;                                   // (B*NH, T, T) whatever att's rank
+        Tensor dscores = scratch;                             // likewise
+        long perElement = s.headsNumel();           // one thread per element of a (B*NH, T, HS) tensor
+        launcher.gridStride(PtxKernel.ATTENTION_SPLIT_HEADS.symbol(qkv.dtype()), perElement).arg(q).arg(k).arg(v)
                 .arg(qkv).arg(s.B()).arg(s.T()).arg(s.NH()).arg(s.HS()).go();
-        launcher.kernel(PtxKernel.ATTENTION_ROWS_TO_HEADS.symbol(qkv.dtype()), perElement).arg(dy).arg(dout)
+        launcher.gridStride(PtxKernel.ATTENTION_ROWS_TO_HEADS.symbol(qkv.dtype()), perElement).arg(dy).arg(dout)
                 .arg(s.B()).arg(s.T()).arg(s.NH()).arg(s.HS()).go();
-        batched(dscores, dy, false, v, true);                 // datt = dy v^T
+        batched(dscores, dy, false, v, true, s.T(), s.T(), s.HS());   // datt = dy v^T
         if (dropout > 0) {
             dropout(dscores, dscores, dropout, seed, false);  // d(dropped att) -> d(att): the forward's mask
         }
-        launcher.kernel(PtxKernel.ATTENTION_SOFTMAX_BACKWARD.symbol(qkv.dtype()), launcher.warpPerRow((long) s.BNH() * s.T()))
+        launcher.warpPerRow(PtxKernel.ATTENTION_SOFTMAX_BACKWARD.symbol(qkv.dtype()), (long) s.BNH() * s.T())
                 .arg(dscores).arg(probs).arg(s.BNH()).arg(s.T()).arg(s.scale()).go();          // dpreatt, scale included
-        batched(dq, dscores, false, k, false);                // dq = dpreatt k
-        batched(dk, dscores, true, q, false);                 // dk = dpreatt^T q
+        batched(dq, dscores, false, k, false, s.T(), s.HS(), s.T());  // dq = dpreatt k
+        batched(dk, dscores, true, q, false, s.T(), s.HS(), s.T());   // dk = dpreatt^T q
         if (dropout > 0) {
             dropout(droppedProbs, probs, dropout, seed, false);
-            batched(dv, droppedProbs, true, dy, false);       // dv = dropout(att)^T dy
+            batched(dv, droppedProbs, true, dy, false, s.T(), s.HS(), s.T());  // dv = dropout(att)^T dy
         } else {
-            batched(dv, probs, true, dy, false);              // dv = att^T dy
+            batched(dv, probs, true, dy, false, s.T(), s.HS(), s.T());         // dv = att^T dy
         }
-        launcher.kernel(PtxKernel.ATTENTION_MERGE_HEADS_GRAD.symbol(qkv.dtype()), perElement).arg(dqkv).arg(dq)
+        launcher.gridStride(PtxKernel.ATTENTION_MERGE_HEADS_GRAD.symbol(qkv.dtype()), perElement).arg(dqkv).arg(dq)
                 .arg(dk).arg(dv).arg(s.B()).arg(s.T()).arg(s.NH()).arg(s.HS()).go();
     }
 
@@ -365,7 +360,7 @@ public final class CudaKernels implements Kernels {
     @Override
     public void geluForward(Tensor out, Tensor inp) {
         requireSameType(out, inp);
-        launcher.kernel(PtxKernel.GELU_FORWARD.symbol(out.dtype()), launcher.gridStride(packs(out))).arg(out)
+        launcher.gridStride(PtxKernel.GELU_FORWARD.symbol(out.dtype()), packs(out)).arg(out)
                 .arg(inp).arg(out.numel()).go();
     }
 
@@ -373,7 +368,7 @@ public final class CudaKernels implements Kernels {
     public void geluBackward(Tensor dinp, Tensor inp, Tensor dout) {
         requireSameType(dinp, inp);
         requireSameType(dinp, dout);
-        launcher.kernel(PtxKernel.GELU_BACKWARD.symbol(dinp.dtype()), launcher.gridStride(packs(dinp))).arg(dinp)
+        launcher.gridStride(PtxKernel.GELU_BACKWARD.symbol(dinp.dtype()), packs(dinp)).arg(dinp)
                 .arg(inp).arg(dout).arg(dinp.numel()).go();
     }
 
@@ -381,7 +376,7 @@ public final class CudaKernels implements Kernels {
     public void add(Tensor out, Tensor a, Tensor b) {
         requireSameType(out, a);
         requireSameType(out, b);
-        launcher.kernel(PtxKernel.ADD.symbol(out.dtype()), launcher.gridStride(packs(out))).arg(out).arg(a).arg(b)
+        launcher.gridStride(PtxKernel.ADD.symbol(out.dtype()), packs(out)).arg(out).arg(a).arg(b)
                 .arg(out.numel()).go();
     }
 
@@ -397,7 +392,7 @@ public final class CudaKernels implements Kernels {
             return;
         }
         int threshold = (int) Philox.threshold(p);   // unsigned in the kernel
-        launcher.kernel(PtxKernel.DROPOUT.symbol(out.dtype()), launcher.gridStride(ceilDiv(out.numel(), 4))).arg(out)
+        launcher.gridStride(PtxKernel.DROPOUT.symbol(out.dtype()), ceilDiv(out.numel(), 4)).arg(out)
                 .arg(inp).arg(out.numel()).arg(seed).arg(threshold).arg(Philox.keepScale(p)).arg(accumulate ? 1 : 0).go();
     }
 
@@ -408,7 +403,7 @@ public final class CudaKernels implements Kernels {
         requireType(losses, DType.FP32);
         requireType(targets, DType.INT32);
         int N = logits.rows(), V = logits.dim(-1);
-        launcher.kernel(PtxKernel.CROSS_ENTROPY.symbol(logits.dtype()), new Grid(N, 1, launcher.largeBlock()))
+        launcher.kernel(PtxKernel.CROSS_ENTROPY.symbol(logits.dtype()), N, 1, launcher.largeBlock())
                 .arg(losses).arg(logits).arg(targets).arg(N).arg(V).arg(dlossScale).go();
     }
 
@@ -435,7 +430,7 @@ public final class CudaKernels implements Kernels {
         float decay = (float) (1 - (double) step.lr() * step.weightDecay());
         float stepSize = (float) (step.lr() / (1 - Math.pow(step.beta1(), step.t())));
         float sqrtBc2 = (float) Math.sqrt(1 - Math.pow(step.beta2(), step.t()));
-        launcher.kernel(PtxKernel.ADAMW.symbol(grad.dtype()), launcher.gridStride(ceilDiv(param.numel(), 4)))
+        launcher.gridStride(PtxKernel.ADAMW.symbol(grad.dtype()), ceilDiv(param.numel(), 4))
                 .arg(param).arg(grad).arg(m).arg(v).arg(workingCopy).arg(param.numel()).arg(step.beta1()).arg(step.beta2())
                 .arg(step.eps()).arg(decay).arg(stepSize).arg(sqrtBc2).go();
     }
@@ -448,7 +443,7 @@ public final class CudaKernels implements Kernels {
         requireType(m, DType.FP32);
         requireSameCount(param, grad);
         requireSameCount(param, m);
-        launcher.kernel(PtxKernel.LION.symbol(grad.dtype()), launcher.gridStride(ceilDiv(param.numel(), 4)))
+        launcher.gridStride(PtxKernel.LION.symbol(grad.dtype()), ceilDiv(param.numel(), 4))
                 .arg(param).arg(grad).arg(m).arg(param.numel()).arg(lr).arg(beta1).arg(beta2)
                 .arg(1f - lr * weightDecay).go();
     }
@@ -458,20 +453,20 @@ public final class CudaKernels implements Kernels {
         requireType(row, DType.FP32);
         if (column == null) {
             requireSameCount(row, grad);
-            launcher.kernel(PtxKernel.ADAFACTOR_VECTOR_MOMENTS.symbol(grad.dtype()), launcher.gridStride(grad.numel()))
+            launcher.gridStride(PtxKernel.ADAFACTOR_VECTOR_MOMENTS.symbol(grad.dtype()), grad.numel())
                     .arg(row).arg(grad).arg(grad.numel()).arg(beta2t).arg(eps1).go();
             return;
         }
         int cols = grad.dim(-1);
         int rows = adafactorRows(grad, row, column);
-        launcher.kernel(PtxKernel.ADAFACTOR_ROW_MOMENTS.symbol(grad.dtype()), launcher.warpPerRow(rows)).arg(row)
+        launcher.warpPerRow(PtxKernel.ADAFACTOR_ROW_MOMENTS.symbol(grad.dtype()), rows).arg(row)
                 .arg(grad).arg(rows).arg(cols).arg(beta2t).arg(eps1).go();
-        RowChunks chunks = RowChunks.of(rows);
-        Tensor partials = scratch(1, 4L * chunks.count() * cols).allocate(DType.FP32, chunks.count() * cols);
-        launcher.kernel(PtxKernel.ADAFACTOR_COLUMN_PARTIAL.symbol(grad.dtype()), columnGrid(cols, chunks.count()))
-                .arg(partials).arg(grad).arg(rows).arg(cols).arg(chunks.rows()).arg(eps1).go();
-        launcher.kernel(PtxKernel.ADAFACTOR_COLUMN_FINALIZE.base, columnGrid(cols, 1)).arg(column).arg(partials)
-                .arg(chunks.count()).arg(rows).arg(cols).arg(beta2t).go();
+        int chunks = LaunchGrids.rowChunkCount(rows), chunkRows = LaunchGrids.rowChunkRows(rows);
+        long partials = scratchAddress(1, 4L * chunks * cols); // (chunks, cols) FP32
+        columnLaunch(PtxKernel.ADAFACTOR_COLUMN_PARTIAL.symbol(grad.dtype()), cols, chunks)
+                .arg(partials).arg(grad).arg(rows).arg(cols).arg(chunkRows).arg(eps1).go();
+        columnLaunch(PtxKernel.ADAFACTOR_COLUMN_FINALIZE.base, cols, 1).arg(column).arg(partials)
+                .arg(chunks).arg(rows).arg(cols).arg(beta2t).go();
     }
 
     @Override
@@ -491,18 +486,18 @@ public final class CudaKernels implements Kernels {
             cols = grad.dim(-1);
         }
         int blocks = normPartials(grad);
-        DeviceArena scratch = scratch(2, 4L * Math.max(2, blocks));
-        Tensor stats = scratch.allocate(DType.FP32, 2);          // sum of row, sum of u^2
-        Tensor partials = scratch.allocate(DType.FP32, blocks);
+        long bytesEach = 4L * Math.max(2, blocks);
+        long stats = scratchAddress(2, bytesEach);              // (2) FP32: sum of row, sum of u^2
+        long partials = stats + aligned(bytesEach);             // (blocks) FP32
         if (column != null) {
-            launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK)).arg(stats).arg(row)
+            launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, 1, 1, NORM_FINAL_BLOCK).arg(stats).arg(row)
                     .arg(rows).go();
         }
-        launcher.kernel(PtxKernel.ADAFACTOR_SQUARES_PARTIAL.symbol(grad.dtype()), new Grid(blocks, 1, BLOCK))
+        launcher.kernel(PtxKernel.ADAFACTOR_SQUARES_PARTIAL.symbol(grad.dtype()), blocks, 1, BLOCK)
                 .arg(partials).arg(grad).arg(row).arg(column).arg(stats).arg(grad.numel()).arg(rows).arg(cols).go();
-        launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK)).arg(address(stats) + 4)
+        launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, 1, 1, NORM_FINAL_BLOCK).arg(stats + 4)
                 .arg(partials).arg(blocks).go();
-        launcher.kernel(PtxKernel.ADAFACTOR_APPLY.symbol(grad.dtype()), launcher.gridStride(grad.numel())).arg(param)
+        launcher.gridStride(PtxKernel.ADAFACTOR_APPLY.symbol(grad.dtype()), grad.numel()).arg(param)
                 .arg(grad).arg(row).arg(column).arg(stats).arg(grad.numel()).arg(rows).arg(cols).arg(lr)
                 .arg(clipThreshold).arg(1f - lr * weightDecay).go();
     }
@@ -539,7 +534,7 @@ public final class CudaKernels implements Kernels {
         float correction2 = (float) (1 - Math.pow(beta2, t));
         // one thread block per quantization block up to a device-filling grid, which then strides over the rest:
         // each thread block loads the maps into shared memory once
-        launcher.kernel(PtxKernel.ADAMW8BIT.symbol(grad.dtype()), launcher.gridStride(blocks * BLOCK)).arg(param)
+        launcher.gridStride(PtxKernel.ADAMW8BIT.symbol(grad.dtype()), blocks * BLOCK).arg(param)
                 .arg(grad).arg(codesM).arg(absmaxM).arg(codesV).arg(absmaxV).arg(quantizationMaps())
                 .arg(param.numel()).arg(block).arg(lr).arg(beta1).arg(beta2).arg(eps).arg(weightDecay)
                 .arg(correction1).arg(correction2).go();
@@ -576,26 +571,28 @@ public final class CudaKernels implements Kernels {
     public void sumOfSquares(Tensor out, List<Tensor> tensors) {
         requireType(out, DType.FP32);
         int count = 0;
-        for (Tensor t : tensors) {
-            count += normPartials(t);
+        for (int i = 0; i < tensors.size(); i++) {   // index loops: no iterator per call
+            count += normPartials(tensors.get(i));
         }
-        Tensor partials = scratch(1, 4L * Math.max(1, count)).allocate(DType.FP32, Math.max(1, count)); // one per block of every tensor
+        long partials = scratchAddress(1, 4L * Math.max(1, count)); // FP32, one per block of every tensor
         long offset = 0;
-        for (Tensor t : tensors) {
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
             int blocks = normPartials(t);
-            launcher.kernel(PtxKernel.GLOBAL_NORM_PARTIAL.symbol(t.dtype()), new Grid(blocks, 1, BLOCK))
-                    .arg(address(partials) + 4 * offset).arg(t).arg(t.numel()).go();
+            launcher.kernel(PtxKernel.GLOBAL_NORM_PARTIAL.symbol(t.dtype()), blocks, 1, BLOCK)
+                    .arg(partials + 4 * offset).arg(t).arg(t.numel()).go();
             offset += blocks;
         }
-        launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, new Grid(1, 1, NORM_FINAL_BLOCK)).arg(out).arg(partials)
+        launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, 1, 1, NORM_FINAL_BLOCK).arg(out).arg(partials)
                 .arg(count).go();
     }
 
     @Override
     public void clipByGlobalNorm(List<Tensor> tensors, Tensor sumOfSquares, float maxNorm) {
         requireType(sumOfSquares, DType.FP32);
-        for (Tensor t : tensors) {
-            launcher.kernel(PtxKernel.CLIP_BY_GLOBAL_NORM.symbol(t.dtype()), launcher.gridStride(packs(t))).arg(t)
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            launcher.gridStride(PtxKernel.CLIP_BY_GLOBAL_NORM.symbol(t.dtype()), packs(t)).arg(t)
                     .arg(t.numel()).arg(sumOfSquares).arg(maxNorm).go();
         }
     }
@@ -604,8 +601,9 @@ public final class CudaKernels implements Kernels {
     public void checkFinite(Tensor flag, List<Tensor> tensors) {
         requireType(flag, DType.FP32);
         fill(flag, 0f);
-        for (Tensor t : tensors) {
-            launcher.kernel(PtxKernel.CHECK_FINITE.symbol(t.dtype()), launcher.gridStride(packs(t))).arg(flag).arg(t)
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            launcher.gridStride(PtxKernel.CHECK_FINITE.symbol(t.dtype()), packs(t)).arg(flag).arg(t)
                     .arg(t.numel()).go();
         }
     }
@@ -668,8 +666,7 @@ public final class CudaKernels implements Kernels {
 
     /** {@link #scratch(int, long)} with room for one more buffer of {@code extraBytes}. */
     private DeviceArena scratch(int count, long bytesEach, long extraBytes) {
-        long need = (count * ceilDiv(bytesEach, DeviceArena.ALIGNMENT) + ceilDiv(extraBytes, DeviceArena.ALIGNMENT))
-                * DeviceArena.ALIGNMENT;
+        long need = count * aligned(bytesEach) + aligned(extraBytes);
         if (workspace == null || workspace.capacity() < need) {
             if (workspace != null) {
                 stream.synchronize();
@@ -679,6 +676,20 @@ public final class CudaKernels implements Kernels {
         }
         workspace.reset();
         return workspace;
+    }
+
+    /**
+     * The device address of {@link #scratch(int, long)}'s arena: buffer i of the {@code count} starts
+     * at i * {@link #aligned}(bytesEach) from it. Partial sums go there as raw addresses (kernel
+     * arguments only), so a call makes no Tensor.
+     */
+    private long scratchAddress(int count, long bytesEach) {
+        return scratch(count, bytesEach).baseAddress();
+    }
+
+    /** {@code bytes} rounded up to the scratch arena's alignment: the distance between its buffers. */
+    private static long aligned(long bytes) {
+        return ceilDiv(bytes, DeviceArena.ALIGNMENT) * DeviceArena.ALIGNMENT;
     }
 
     /**
@@ -711,34 +722,60 @@ public final class CudaKernels implements Kernels {
 
     /** Blocks of one tensor's norm partials: a function of its size alone (determinism). */
     private static int normPartials(Tensor t) {
-        return (int) Math.max(1, Math.min(NORM_PARTIALS, ceilDiv(t.numel(), (long) BLOCK * NORM_ELEMENTS_PER_THREAD)));
+        return LaunchGrids.normPartials(t.numel());
     }
 
-    /** Grid of the column-sum kernels: one thread per column, grid.y = row chunks. */
-    private static Grid columnGrid(int columns, int chunks) {
-        return new Grid(Math.toIntExact(ceilDiv(columns, BLOCK)), chunks, BLOCK);
+    /** A launch of a column-sum kernel: one thread per column, grid.y = row chunks. */
+    private KernelLauncher.Launch columnLaunch(String symbol, int columns, int chunks) {
+        return launcher.kernel(symbol, LaunchGrids.blocksFor(columns), chunks, BLOCK);
     }
 
-    /** How N rows are cut into chunks for the column sums: a function of N alone (determinism). */
-    private record RowChunks(int count, int rows) {
-        static RowChunks of(int N) {
-            int rows = (int) ceilDiv(N, Math.min(Math.max(N, 1), COLUMN_CHUNKS));
-            return new RowChunks((int) Math.max(1, ceilDiv(N, rows)), Math.max(rows, 1));
-        }
-    }
+    /**
+     * B, T, NH, HS of a qkv (B,T,3C) tensor, and the score scale 1/sqrt(HS): one mutable object per
+     * backend, set by each attention call ({@link #of}), so that a call makes no shape object.
+     */
+    private static final class AttentionShape {
+        private int B;
+        private int T;
+        private int NH;
+        private int HS;
 
-    /** B, T, NH, HS of a qkv (B,T,3C) tensor, and the score scale 1/sqrt(HS). */
-    private record AttentionShape(int B, int T, int NH, int HS) {
-        static AttentionShape of(Tensor qkv, int NH) {
+        /** This object, set to the shape of {@code qkv} with {@code NH} heads. */
+        AttentionShape of(Tensor qkv, int NH) {
             int C3 = qkv.dim(-1);
             if (qkv.rank() != 3 || C3 % 3 != 0 || (C3 / 3) % NH != 0) {
                 throw new IllegalArgumentException("qkv must be (B,T,3C) with C divisible by " + NH + " heads, got " + qkv);
             }
-            return new AttentionShape(qkv.dim(0), qkv.dim(1), NH, C3 / 3 / NH);
+            this.B = qkv.dim(0);
+            this.T = qkv.dim(1);
+            this.NH = NH;
+            this.HS = C3 / 3 / NH;
+            return this;
+        }
+
+        int B() {
+            return B;
+        }
+
+        int T() {
+            return T;
+        }
+
+        int NH() {
+            return NH;
+        }
+
+        int HS() {
+            return HS;
         }
 
         int BNH() {
             return B * NH;
+        }
+
+        /** Elements of one (B*NH, T, HS) tensor. */
+        long headsNumel() {
+            return (long) BNH() * T * HS;
         }
 
         /** Bytes of one (B*NH, T, HS) tensor of {@code dtype}. */
@@ -762,12 +799,31 @@ public final class CudaKernels implements Kernels {
         }
     }
 
-    private static void requireSameDtype(Tensor first, Tensor... others) {
-        for (Tensor t : others) {
-            if (t.dtype() != first.dtype()) {
-                throw new IllegalArgumentException("mixed dtypes: " + first + " and " + t);
-            }
+    // requireSameDtype in fixed arities: a varargs call would make an array per call.
+    private static void requireSameDtype(Tensor first, Tensor other) {
+        if (other.dtype() != first.dtype()) {
+            throw new IllegalArgumentException("mixed dtypes: " + first + " and " + other);
         }
+    }
+
+    private static void requireSameDtype(Tensor first, Tensor a, Tensor b) {
+        requireSameDtype(first, a);
+        requireSameDtype(first, b);
+    }
+
+    private static void requireSameDtype(Tensor first, Tensor a, Tensor b, Tensor c) {
+        requireSameDtype(first, a, b);
+        requireSameDtype(first, c);
+    }
+
+    private static void requireSameDtype(Tensor first, Tensor a, Tensor b, Tensor c, Tensor d) {
+        requireSameDtype(first, a, b);
+        requireSameDtype(first, c, d);
+    }
+
+    private static void requireSameDtype(Tensor first, Tensor a, Tensor b, Tensor c, Tensor d, Tensor e) {
+        requireSameDtype(first, a, b, c);
+        requireSameDtype(first, d, e);
     }
 
     private static void requireSameCount(Tensor a, Tensor b) {

@@ -3,7 +3,8 @@
 // with the bias, GELU+bias and bias-gradient epilogues; and FP8 (E4M3/E5M2 operands with
 // per-tensor dequantization scales, BF16 or FP32 output with its amax, optional fast
 // accumulation) in the one layout Hopper's FP8 Tensor Cores take. The algorithm is picked by
-// heuristic once per shape (MatmulPlan) and cached. It leaves out FP8 outputs, epilogues with
+// heuristic once per shape (MatmulPlan) and cached, looked up with a reused MatmulKey, so that a
+// warm matmul allocates nothing on the Java heap. It leaves out FP8 outputs, epilogues with
 // FP8 operands, and batched FP8.
 package org.panatrain.kernels.cuda;
 
@@ -90,7 +91,8 @@ public final class CudaMatmul implements AutoCloseable {
     }
 
     private final CudaContext context;
-    private final Map<MatmulPlan.Key, MatmulPlan> plans = new HashMap<>();
+    private final Map<MatmulKey, MatmulPlan> plans = new HashMap<>();
+    private final MatmulKey probe = new MatmulKey();   // set per call to look the plan up: no key object per matmul
     private final Arena arena = Arena.ofShared();
     private final MemorySegment alpha = arena.allocate(ValueLayout.JAVA_FLOAT); // host scalars (pointer mode host)
     private final MemorySegment beta = arena.allocate(ValueLayout.JAVA_FLOAT);
@@ -137,8 +139,23 @@ public final class CudaMatmul implements AutoCloseable {
         if (a.dim(0) != batch || b.dim(0) != batch) {
             throw new IllegalArgumentException("batch sizes differ: " + out + ", " + a + ", " + b);
         }
-        requireMatrix("a", a.slice(0, a.dim(1), a.dim(2)), transA ? k : m, transA ? m : k);
-        requireMatrix("b", b.slice(0, b.dim(1), b.dim(2)), transB ? n : k, transB ? k : n);
+        requireBatch("a", a, transA ? k : m, transA ? m : k);
+        requireBatch("b", b, transB ? n : k, transB ? k : n);
+        run(precision, Epilogue.NONE, out, a, transA, b, transB, null, m, n, k, batch, alpha, accumulate);
+    }
+
+    /**
+     * {@link #matmulBatched} on tensors of any rank read as {@code batch} contiguous row-major
+     * matrices each: out holds batch (m,n) matrices, a batch (m,k) ones ((k,m) when {@code transA}),
+     * b batch (k,n) ones ((n,k) when {@code transB}); only their element counts are checked. For
+     * callers that would otherwise make a rank-3 view per call (attention's (B,NH,T,T) probabilities).
+     */
+    void matmulStrided(Precision precision, Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, int batch,
+                       int m, int n, int k, float alpha, boolean accumulate) {
+        if (out.numel() != (long) batch * m * n || a.numel() != (long) batch * m * k || b.numel() != (long) batch * k * n) {
+            throw new IllegalArgumentException("batched matmul of " + batch + " (" + m + "," + k + ") @ (" + k + "," + n
+                    + ") matrices: out " + out + ", a " + a + ", b " + b + " have other element counts");
+        }
         run(precision, Epilogue.NONE, out, a, transA, b, transB, null, m, n, k, batch, alpha, accumulate);
     }
 
@@ -168,17 +185,14 @@ public final class CudaMatmul implements AutoCloseable {
             case FP32 -> Precision.FP32;
             default -> throw new IllegalArgumentException("FP8 matmul writes BF16 or FP32, out is " + out);
         };
-        for (Tensor scalar : new Tensor[] {aScaleInverse, bScaleInverse, amax}) {
-            if (scalar != null && (scalar.dtype() != DType.FP32 || scalar.numel() != 1)) {
-                throw new IllegalArgumentException("FP8 matmul scales and amax are (1) FP32 tensors, got " + scalar);
-            }
-        }
+        requireScalar(aScaleInverse);
+        requireScalar(bScaleInverse);
+        requireScalar(amax);
         long outPtr = DeviceMemory.devicePointer(out, "matmul out");
         long aPtr = DeviceMemory.devicePointer(a, "matmul a");
         long bPtr = DeviceMemory.devicePointer(b, "matmul b");
-        MatmulPlan.Key key = new MatmulPlan.Key(p, Epilogue.NONE, m, n, k, 1, false, true, -1, alignment(aPtr),
-                alignment(bPtr), alignment(outPtr), new MatmulPlan.Fp8(typeA, typeB, fastAccum));
-        MatmulPlan plan = plan(key);
+        MatmulPlan plan = plan(probe.set(p, Epilogue.NONE, m, n, k, 1, false, true, -1, alignment(aPtr), alignment(bPtr),
+                alignment(outPtr)).fp8(typeA, typeB, fastAccum));
         plan.setFp8Pointers(pointerSlot, device(aScaleInverse, "FP8 scale of a"), device(bScaleInverse, "FP8 scale of b"),
                 amax == null ? MemorySegment.NULL : device(amax, "FP8 amax"));
         launch(plan, out, a, b, 1f, accumulate);
@@ -215,19 +229,20 @@ public final class CudaMatmul implements AutoCloseable {
         // With a batch, every matrix must be as aligned as the first: the stride counts too.
         long size = p.dtype().byteSize();
         long strides = batch > 1 ? 1 : 0;
-        MatmulPlan.Key key = new MatmulPlan.Key(p, epilogue, m, n, k, batch, transA, transB, biasType,
+        MatmulPlan plan = plan(probe.set(p, epilogue, m, n, k, batch, transA, transB, biasType,
                 alignment(aPtr | strides * m * k * size), alignment(bPtr | strides * k * n * size),
-                alignment(outPtr | strides * m * n * size), null);
-        MatmulPlan plan = plan(key);
+                alignment(outPtr | strides * m * n * size)));
         if (bias != null) {
             plan.setBias(biasSlot, bias.data());
         }
         launch(plan, out, a, b, alphaValue, accumulate);
     }
 
-    private MatmulPlan plan(MatmulPlan.Key key) {
-        MatmulPlan plan = plans.get(key);
+    /** The plan of the shape {@code probe} holds now, made and stored under a copy of it the first time. */
+    private MatmulPlan plan(MatmulKey probe) {
+        MatmulPlan plan = plans.get(probe);
         if (plan == null) {
+            MatmulKey key = probe.copy();
             plan = MatmulPlan.create(context.cublasLtHandle(), key, context.workspace().byteSize());
             plans.put(key, plan);
         }
@@ -238,10 +253,12 @@ public final class CudaMatmul implements AutoCloseable {
         alpha.set(ValueLayout.JAVA_FLOAT, 0, alphaValue);
         beta.set(ValueLayout.JAVA_FLOAT, 0, accumulate ? 1f : 0f);
         // cuBLASLt's A is our b and its B our a (see MatmulPlan); C and D are both out.
-        CublasLt.check(CublasLt.cublasLtMatmul(context.cublasLtHandle(), plan.desc, alpha,
-                        b.data(), plan.layoutA, a.data(), plan.layoutB, beta, out.data(), plan.layoutD, out.data(), plan.layoutD,
-                        plan.algo, context.workspace(), plan.workspaceBytes, context.stream().handle()),
-                "cublasLtMatmul(" + plan.key + ")");
+        int status = CublasLt.cublasLtMatmul(context.cublasLtHandle(), plan.desc, alpha,
+                b.data(), plan.layoutA, a.data(), plan.layoutB, beta, out.data(), plan.layoutD, out.data(), plan.layoutD,
+                plan.algo, context.workspace(), plan.workspaceBytes, context.stream().handle());
+        if (status != CublasLt.CUBLAS_STATUS_SUCCESS) {   // the message (the plan's key) is built on failure only
+            CublasLt.check(status, "cublasLtMatmul(" + plan.key + ")");
+        }
     }
 
     private static MemorySegment device(Tensor t, String use) {
@@ -275,6 +292,21 @@ public final class CudaMatmul implements AutoCloseable {
     private static void requireDtype(Precision p, String name, Tensor t) {
         if (t.dtype() != p.dtype()) {
             throw new IllegalArgumentException(p + " matmul needs " + p.dtype() + " operands, " + name + " is " + t);
+        }
+    }
+
+    /** A rank-3 operand of matmulBatched: (batch, rows, cols), the batch checked by the caller. */
+    private static void requireBatch(String name, Tensor t, int rows, int cols) {
+        if (t.dim(1) != rows || t.dim(2) != cols) {
+            throw new IllegalArgumentException("batched matmul operand " + name + " " + t + " is not (batch," + rows + ","
+                    + cols + ")");
+        }
+    }
+
+    /** An FP8 scale or amax: null or a (1) FP32 tensor. */
+    private static void requireScalar(Tensor scalar) {
+        if (scalar != null && (scalar.dtype() != DType.FP32 || scalar.numel() != 1)) {
+            throw new IllegalArgumentException("FP8 matmul scales and amax are (1) FP32 tensors, got " + scalar);
         }
     }
 

@@ -1,7 +1,7 @@
 // Launches the PTX kernels on one stream: checks the arguments against the kernel's PTX signature,
 // packs them into KernelArgs and launches through CudaFunction (which checks the launch's status),
 // all through objects made once, so that a launch allocates nothing; and sizes grids from the
-// device's limits. With -Dpanatrain.cuda.syncEachLaunch=true
+// device's limits (LaunchGrids). With -Dpanatrain.cuda.syncEachLaunch=true
 // it also synchronizes after every launch, so an asynchronous fault names the kernel that caused it
 // (slow; for debugging). Leaves out which kernel to run and why (CudaKernels).
 package org.panatrain.kernels.cuda;
@@ -14,10 +14,8 @@ import org.panatrain.memory.Tensor;
 
 /** Launches kernels by entry-point name on one stream. */
 final class KernelLauncher implements AutoCloseable {
-    /** Threads per block of the grid-stride and row kernels: 8 warps, a size every GPU since sm_30 runs well. */
-    static final int BLOCK = 256;
-    /** Blocks per SM that a grid-stride launch asks for at most: enough to hide latency, few enough to loop. */
-    private static final int BLOCKS_PER_SM = 16;
+    /** Threads per block of the grid-stride and row kernels (LaunchGrids.BLOCK). */
+    static final int BLOCK = LaunchGrids.BLOCK;
 
     private final PtxModules modules;
     private final Map<String, KernelSignature> signatures = KernelSignature.ofAllKernels();
@@ -28,15 +26,6 @@ final class KernelLauncher implements AutoCloseable {
     private final int maxThreadsPerBlock;
     private final boolean syncEachLaunch = Boolean.getBoolean("panatrain.cuda.syncEachLaunch");
 
-    /** A launch shape: grid (x, y) of blocks of {@code block} threads. */
-    record Grid(int x, int y, int block) {
-        Grid {
-            if (x < 1 || y < 1 || block < 1) {
-                throw new IllegalArgumentException("empty launch grid (" + x + ", " + y + ") x " + block);
-            }
-        }
-    }
-
     KernelLauncher(PtxModules modules, CudaStream stream, int smCount, int maxThreadsPerBlock) {
         this.modules = modules;
         this.stream = stream;
@@ -44,15 +33,17 @@ final class KernelLauncher implements AutoCloseable {
         this.maxThreadsPerBlock = maxThreadsPerBlock;
     }
 
-    /** A grid-stride launch over {@code work} items: enough blocks to fill the device, never more than the work. */
-    Grid gridStride(long work) {
-        long blocks = Math.max(1, Math.min(ceilDiv(work, BLOCK), (long) smCount * BLOCKS_PER_SM));
-        return new Grid((int) blocks, 1, BLOCK);
+    /**
+     * Starts a grid-stride launch of {@code symbol} over {@code work} items: enough blocks to fill
+     * the device, never more than the work.
+     */
+    Launch gridStride(String symbol, long work) {
+        return kernel(symbol, LaunchGrids.gridStrideBlocks(work, smCount), 1, BLOCK);
     }
 
-    /** One warp per row, BLOCK / 32 rows per block. */
-    Grid warpPerRow(long rows) {
-        return new Grid(Math.toIntExact(Math.max(1, ceilDiv(rows * 32, BLOCK))), 1, BLOCK);
+    /** Starts a launch of {@code symbol} with one warp per row, BLOCK / 32 rows per block. */
+    Launch warpPerRow(String symbol, long rows) {
+        return kernel(symbol, LaunchGrids.warpPerRowBlocks(rows), 1, BLOCK);
     }
 
     /** The largest block (a multiple of 32, at most 1024) the device allows: for one-block-per-row kernels. */
@@ -61,29 +52,34 @@ final class KernelLauncher implements AutoCloseable {
     }
 
     static long ceilDiv(long a, long b) {
-        return (a + b - 1) / b;
+        return LaunchGrids.ceilDiv(a, b);
     }
 
     /**
-     * Starts a launch of {@code symbol} on {@code grid}: add the arguments in PTX order with
-     * {@link Launch#arg}, each checked against the kernel's parameter kinds, then {@link Launch#go}.
-     * The Launch is this launcher's one reused object, so a launch allocates nothing (no varargs
-     * array, no boxed numbers); one launch at a time.
+     * Starts a launch of {@code symbol} on a grid of (gridX, gridY) blocks of {@code block} threads:
+     * add the arguments in PTX order with {@link Launch#arg}, each checked against the kernel's
+     * parameter kinds, then {@link Launch#go}. The Launch is this launcher's one reused object and
+     * the grid is plain ints, so a launch allocates nothing (no grid object, no varargs array, no
+     * boxed numbers); one launch at a time.
      *
      * <pre>{@code
-     * launcher.kernel(PtxKernel.SCALE.symbol(t.dtype()), launcher.gridStride(packs(t))).arg(t).arg(t.numel()).arg(factor).go();
+     * launcher.gridStride(PtxKernel.SCALE.symbol(t.dtype()), packs(t)).arg(t).arg(t.numel()).arg(factor).go();
+     * launcher.kernel(PtxKernel.GLOBAL_NORM_FINAL.base, 1, 1, 1024).arg(out).arg(partials).arg(count).go();
      * }</pre>
      */
-    Launch kernel(String symbol, Grid grid) {
+    Launch kernel(String symbol, int gridX, int gridY, int block) {
+        if (gridX < 1 || gridY < 1 || block < 1) {
+            throw new IllegalArgumentException("empty launch grid (" + gridX + ", " + gridY + ") x " + block + " for " + symbol);
+        }
         KernelSignature signature = signatures.get(symbol);
         if (signature == null) {
             throw new IllegalArgumentException("no CUDA kernel named " + symbol);
         }
         kernelArgs.clear();
         launch.signature = signature;
-        launch.gridX = grid.x();
-        launch.gridY = grid.y();
-        launch.block = grid.block();
+        launch.gridX = gridX;
+        launch.gridY = gridY;
+        launch.block = block;
         return launch;
     }
 

@@ -15,23 +15,8 @@ import org.panatrain.bindings.CudaException;
 
 /** A prepared matmul; package-private, owned and closed by {@link CudaMatmul}. */
 final class MatmulPlan implements AutoCloseable {
-    /**
-     * What makes two matmuls share a plan. Sizes in the row-major terms of the Kernels API:
-     * out (M,N) = op(a) (M,K) @ op(b) (K,N), {@code batch} times with contiguous strides;
-     * alignments are those of the pointers (a power of two up to 256), which rule algorithms out.
-     */
-    record Key(CudaMatmul.Precision precision, CudaMatmul.Epilogue epilogue, int m, int n, int k, int batch,
-               boolean transA, boolean transB, int biasType, int alignA, int alignB, int alignOut, Fp8 fp8) {
-    }
-
-    /**
-     * The operand types of an FP8 plan (CUDA_R_8F_*, our a and b) and whether it uses Hopper's fast
-     * accumulation; the key's precision is then the output's (BF16 or FP32).
-     */
-    record Fp8(int typeA, int typeB, boolean fastAccum) {
-    }
-
-    final Key key;
+    /** What the plan was made for (a stored key: never set again). */
+    final MatmulKey key;
     private final Arena arena = Arena.ofShared();
     final MemorySegment desc;     // cublasLtMatmulDesc_t
     final MemorySegment layoutA;  // cuBLASLt's A = our b
@@ -40,7 +25,7 @@ final class MatmulPlan implements AutoCloseable {
     final MemorySegment algo;     // cublasLtMatmulAlgo_t, 64 bytes
     final long workspaceBytes;
 
-    private MatmulPlan(Key key, MemorySegment desc, MemorySegment la, MemorySegment lb, MemorySegment ld,
+    private MatmulPlan(MatmulKey key, MemorySegment desc, MemorySegment la, MemorySegment lb, MemorySegment ld,
                        MemorySegment algo, long workspaceBytes) {
         this.key = key;
         this.desc = desc;
@@ -52,7 +37,7 @@ final class MatmulPlan implements AutoCloseable {
     }
 
     /** Builds the descriptors and asks the heuristic for the best algorithm within {@code maxWorkspace}. */
-    static MatmulPlan create(MemorySegment handle, Key key, long maxWorkspace) {
+    static MatmulPlan create(MemorySegment handle, MatmulKey key, long maxWorkspace) {
         CudaMatmul.Precision p = key.precision();
         MemorySegment desc = MemorySegment.NULL, la = MemorySegment.NULL, lb = MemorySegment.NULL, ld = MemorySegment.NULL;
         try (Arena a = Arena.ofConfined()) {
@@ -61,7 +46,7 @@ final class MatmulPlan implements AutoCloseable {
             desc = out.get(ValueLayout.ADDRESS, 0);
             setInt(a, desc, CublasLt.CUBLASLT_MATMUL_DESC_TRANSA, key.transB() ? CublasLt.CUBLAS_OP_T : CublasLt.CUBLAS_OP_N);
             setInt(a, desc, CublasLt.CUBLASLT_MATMUL_DESC_TRANSB, key.transA() ? CublasLt.CUBLAS_OP_T : CublasLt.CUBLAS_OP_N);
-            if (key.fp8() != null && key.fp8().fastAccum()) {
+            if (key.isFp8() && key.fastAccum()) {
                 CublasLt.check(CublasLt.cublasLtMatmulDescSetAttribute(desc, CublasLt.CUBLASLT_MATMUL_DESC_FAST_ACCUM,
                         a.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 1), 1), "cublasLtMatmulDescSetAttribute(FAST_ACCUM)");
             }
@@ -70,8 +55,8 @@ final class MatmulPlan implements AutoCloseable {
                 setInt(a, desc, CublasLt.CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, key.biasType());
             }
             // Stored shapes, column-major: our b (K,N) row-major is (N,K) column-major, (N,K) when transposed is (K,N).
-            int typeOfB = key.fp8() == null ? p.cudaType() : key.fp8().typeB();
-            int typeOfA = key.fp8() == null ? p.cudaType() : key.fp8().typeA();
+            int typeOfB = key.isFp8() ? key.fp8TypeB() : p.cudaType();
+            int typeOfA = key.isFp8() ? key.fp8TypeA() : p.cudaType();
             la = layout(a, typeOfB, key.transB() ? key.k() : key.n(), key.transB() ? key.n() : key.k(), key.batch());
             lb = layout(a, typeOfA, key.transA() ? key.m() : key.k(), key.transA() ? key.k() : key.m(), key.batch());
             ld = layout(a, p.cudaType(), key.n(), key.m(), key.batch());
