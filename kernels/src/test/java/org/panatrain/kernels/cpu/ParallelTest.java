@@ -1,6 +1,8 @@
 // Parallel's reused tasks: many calls in a row each cover every index exactly once (a task
 // resubmitted while the pool still finishes its last run would be skipped and hang the call), and
-// a body's exception reaches the caller and leaves the pool usable. That a warm call allocates
+// a body's exception reaches the caller and leaves the pool usable, a call from inside a body (on a
+// worker) runs its own tasks, and an interrupted caller still waits for every chunk (then keeps its
+// interrupt). That a warm call allocates
 // nothing is measured end to end by the engine's SteadyStateAllocationTest.
 package org.panatrain.kernels.cpu;
 
@@ -57,6 +59,56 @@ class ParallelTest {
         }
         for (int i = 0; i < 8; i++) {
             assertThat(counts.hits.get(i)).as("index %d after the failed call", i).isEqualTo(1);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aCallFromInsideABodyCoversEachIndexOnce() {
+        int outer = 8;
+        int inner = 16;
+        int calls = 500;
+        Counts counts = new Counts(outer * inner);
+        try (Parallel p = new Parallel(3)) {
+            for (int call = 0; call < calls; call++) {
+                p.forRange(outer, 1, (start, end) -> {
+                    for (int o = start; o < end; o++) {
+                        int base = o * inner;
+                        p.forRange(inner, 1, (s, e) -> counts.cover(base + s, base + e));
+                    }
+                });
+            }
+            assertThatThrownBy(() -> p.forRange(outer, 1, (start, end) -> p.forRange(inner, 1, (s, e) -> {
+                if (start == 0 && s == 0) {
+                    throw new IllegalStateException("inner chunk 0 fails");
+                }
+            }))).isInstanceOf(IllegalStateException.class).hasMessageContaining("inner chunk 0 fails");
+        }
+        for (int i = 0; i < outer * inner; i++) {
+            assertThat(counts.hits.get(i)).as("calls that covered index %d", i).isEqualTo(calls);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void anInterruptedCallerWaitsForEveryChunkAndKeepsItsInterrupt() {
+        int n = 12;
+        Counts counts = new Counts(n);
+        try (Parallel p = new Parallel(2)) {
+            Thread.currentThread().interrupt();
+            p.forRange(n, 1, counts, (c, start, end) -> {
+                try {
+                    Thread.sleep(5);   // the chunks finish after the caller would have returned from park
+                } catch (InterruptedException e) {
+                    throw new AssertionError("a worker was interrupted", e);
+                }
+                c.cover(start, end);
+            });
+            boolean interrupted = Thread.interrupted();
+            for (int i = 0; i < n; i++) {
+                assertThat(counts.hits.get(i)).as("index %d when the call returned", i).isEqualTo(1);
+            }
+            assertThat(interrupted).as("the caller's interrupt flag after the call").isTrue();
         }
     }
 }
