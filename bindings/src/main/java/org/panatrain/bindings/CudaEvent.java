@@ -26,9 +26,21 @@ public final class CudaEvent implements AutoCloseable {
 
     /** A new timing-capable event. */
     public static CudaEvent create() {
+        return create(CudaDriver.CU_EVENT_DEFAULT);
+    }
+
+    /**
+     * A new event for ordering only (CU_EVENT_DISABLE_TIMING): cheaper to record and wait on;
+     * the driver refuses {@link #millisecondsSince} on it.
+     */
+    public static CudaEvent createForOrdering() {
+        return create(CudaDriver.CU_EVENT_DISABLE_TIMING);
+    }
+
+    private static CudaEvent create(int flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(ValueLayout.ADDRESS);
-            CudaDriver.check(CudaDriver.cuEventCreate(p, CudaDriver.CU_EVENT_DEFAULT), "cuEventCreate");
+            CudaDriver.check(CudaDriver.cuEventCreate(p, flags), "cuEventCreate");
             return new CudaEvent(p.get(ValueLayout.ADDRESS, 0));
         }
     }

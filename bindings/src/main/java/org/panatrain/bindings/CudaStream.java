@@ -1,6 +1,7 @@
-// A CUDA stream as an owned handle: created on the current context, destroyed on close. It leaves
-// out priorities and non-blocking streams: work here is ordered against the legacy default
-// stream, so the synchronous copies (cuMemcpyHtoD, ...) stay ordered with it.
+// A CUDA stream as an owned handle: created on the current context, destroyed on close. A default
+// stream's work is ordered against the legacy default stream, so the synchronous copies
+// (cuMemcpyHtoD, ...) stay ordered with it; a non-blocking one is ordered by events only (for a
+// copy stream that must not wait for the compute queue). Leaves out priorities.
 package org.panatrain.bindings;
 
 import java.lang.foreign.Arena;
@@ -27,9 +28,21 @@ public final class CudaStream implements AutoCloseable {
 
     /** A new blocking stream (CU_STREAM_DEFAULT) on the current context. */
     public static CudaStream create() {
+        return create(CudaDriver.CU_STREAM_DEFAULT);
+    }
+
+    /**
+     * A new stream that does not synchronize with the legacy default stream
+     * (CU_STREAM_NON_BLOCKING): order it against other streams with events.
+     */
+    public static CudaStream createNonBlocking() {
+        return create(CudaDriver.CU_STREAM_NON_BLOCKING);
+    }
+
+    private static CudaStream create(int flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(ValueLayout.ADDRESS);
-            CudaDriver.check(CudaDriver.cuStreamCreate(p, CudaDriver.CU_STREAM_DEFAULT), "cuStreamCreate");
+            CudaDriver.check(CudaDriver.cuStreamCreate(p, flags), "cuStreamCreate");
             return new CudaStream(p.get(ValueLayout.ADDRESS, 0));
         }
     }

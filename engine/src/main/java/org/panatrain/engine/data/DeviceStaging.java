@@ -42,7 +42,7 @@ final class DeviceStaging implements AutoCloseable {
     private DeviceStaging(CudaContext context, int slotCount, int batchTokens) {
         this.context = context;
         this.compute = context.stream();
-        this.copies = CudaStream.create();
+        this.copies = CudaStream.createNonBlocking();   // ordered by events only: never behind the compute queue
         this.pinned = new PinnedHostArena("loader staging");
         this.device = DeviceArena.allocate("loader device batches", 2L * slotCount * batchTokens * Integer.BYTES
                 + 2L * slotCount * DeviceArena.ALIGNMENT);
@@ -51,7 +51,7 @@ final class DeviceStaging implements AutoCloseable {
             for (int i = 0; i < slotCount; i++) {
                 slots[i] = new Slot(pinned.allocate(DType.INT32, batchTokens), pinned.allocate(DType.INT32, batchTokens),
                         device.allocate(DType.INT32, batchTokens), device.allocate(DType.INT32, batchTokens),
-                        CudaEvent.create(), CudaEvent.create());
+                        CudaEvent.createForOrdering(), CudaEvent.createForOrdering());
             }
         } catch (RuntimeException e) {
             close();
