@@ -66,36 +66,14 @@ final class CpuCrossEntropy {
         }
         float targetLogit = logits.getAtIndex(F, row + target);
         if (dlossScale == 0f) {
-            float sum = expSum(logits, row, V, max, false);
+            float sum = Exp.shiftedSum(logits, row, V, max);   // the logits become exp(l - max)
             losses.setAtIndex(F, n, (float) (Math.log(sum) + max - targetLogit));
             Vec.fill(logits, row, V, 0f);
             return;
         }
-        float sum = expSum(logits, row, V, max, true);
+        float sum = Exp.shiftedSum(logits, row, V, max);
         losses.setAtIndex(F, n, (float) (Math.log(sum) + max - targetLogit));
         Vec.scale(logits, row, V, dlossScale / sum);
         logits.setAtIndex(F, row + target, logits.getAtIndex(F, row + target) - dlossScale);
-    }
-
-    /** Sum of exp(l - max) over the row; with {@code store} the exps replace the logits. */
-    private static float expSum(MemorySegment logits, long row, int V, float max, boolean store) {
-        FloatVector acc = FloatVector.zero(S);
-        int vv = Vec.bound(V), i = 0;
-        for (; i < vv; i += L) {
-            FloatVector e = Vec.load(logits, row + i).sub(max).lanewise(VectorOperators.EXP);
-            acc = acc.add(e);
-            if (store) {
-                Vec.store(e, logits, row + i);
-            }
-        }
-        float sum = Vec.sumLanes(acc);
-        for (; i < V; i++) {
-            float e = (float) Math.exp(logits.getAtIndex(F, row + i) - max);
-            sum += e;
-            if (store) {
-                logits.setAtIndex(F, row + i, e);
-            }
-        }
-        return sum;
     }
 }
