@@ -94,19 +94,19 @@ final class Exp {
         return sum;
     }
 
-    /** {@link #shiftedSum(float[], int, int, float)} over the n floats at element index {@code from} of {@code m}. */
-    static float shiftedSum(MemorySegment m, long from, long n, float shift) {
+    /** {@link #shiftedSum(float[], int, int, float)} over the n floats at element index {@code row} of {@code m}. */
+    static float shiftedSum(MemorySegment m, long row, int n, float shift) {
         FloatVector acc = FloatVector.zero(S);   // not a constant (see above)
-        long i = from, end = from + n;
-        for (; i <= end - L; i += L) {
-            FloatVector e = of(Vec.load(m, i).sub(shift));
-            Vec.store(e, m, i);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector e = of(Vec.load(m, row + i).sub(shift));
+            Vec.store(e, m, row + i);
             acc = acc.add(e);
         }
         float sum = Vec.sumLanes(acc);
-        for (; i < end; i++) {
-            float e = of(m.getAtIndex(Vec.F, i) - shift);
-            m.setAtIndex(Vec.F, i, e);
+        for (; i < n; i++) {
+            float e = of(m.getAtIndex(Vec.F, row + i) - shift);
+            m.setAtIndex(Vec.F, row + i, e);
             sum += e;
         }
         return sum;
