@@ -5,8 +5,9 @@
 // step, so a resume that lost them would differ), with AdamW and with Lion, Adafactor and
 // AdamW8bit (whose state tensors, INT8 codes included, and step count the checkpoint restores).
 // A resume in another precision is refused.
-// Each run is a fresh JVM (ResumeRunMain): in one long-lived JVM the CPU kernels' results can
-// change in the last bits once the JIT recompiles them, which would hide what this test checks.
+// Each run is a fresh JVM (ResumeRunMain), as a resumed run is. (It once also kept the runs apart
+// from the JIT: the CPU kernels' lanewise(EXP) changed its last bits once C2 compiled it; their
+// exp is now Exp, the same bits at every tier: JitTierTest.)
 package org.panatrain.engine.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;

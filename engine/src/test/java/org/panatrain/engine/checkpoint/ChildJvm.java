@@ -1,8 +1,8 @@
 // Starting a test's main class in a fresh JVM (same java binary; on its class path the folders or
 // jars holding the test classes and Panatrain's modules, found from the classes themselves, so that
 // it works under Maven's module path and under a console launcher's own class loader alike): for
-// SIGKILL tests, and for runs whose bits must not depend on how far this JVM's JIT has compiled the
-// CPU kernels (also the CLI's resume test, running Main).
+// SIGKILL tests, and for runs that stand for a process of their own (the CLI's resume test, running
+// Main). The CPU kernels' bits no longer depend on how far the JIT has compiled them (Exp).
 package org.panatrain.engine.checkpoint;
 
 import java.io.File;

@@ -32,8 +32,8 @@ class TrainRecomputeTest {
 
     private Run train(String... recompute) throws Exception {
         Path metrics = Files.createTempFile(dir, "metrics", ".jsonl");
-        // No clipping: the global norm is one Vector API reduction a step, which the JIT compiles
-        // late, so it can round differently from one run to the next whatever the schedule.
+        // No clipping: the global norm was one Vector API reduction a step (reduceLanes, which the
+        // JIT compiled late and rounded differently); it is Vec.sumLanes now, the same at every tier.
         List<String> args = new ArrayList<>(List.of("train", "--steps", "3", "--batch", Integer.toString(B), "--clip", "0",
                 "--eval-every", "0", "--eval-batches", "1", "--device", "cpu", "--threads", "1", "--metrics",
                 metrics.toString(), "--json"));
@@ -55,11 +55,10 @@ class TrainRecomputeTest {
         long fullPeak = Gpt2MemoryPlan.uniform(ArithmeticTask.MODEL, Gpt2MemoryPlan.FP32, B, T, RecomputePolicy.FULL,
                 Long.MAX_VALUE).peakBytes();
         String budget = Long.toString((nonePeak + fullPeak) / 2);
-        // The CPU kernels' lanewise(EXP) may round differently before and after the JIT compiles
-        // it (see Vec), and compilation happens in the background at its own pace, so a round of
-        // runs counts only when it is bracketed by two runs of none that agree (the kernels did
-        // not change within it). A scheduler bug makes full or auto differ in every round; a JIT
-        // change only in some, so the test looks for one round where all agree.
+        // A round of runs counts when it is bracketed by two runs of none that agree. A scheduler
+        // bug makes full or auto differ in every round. The rounds were for the JIT: the CPU
+        // kernels' lanewise(EXP) rounded differently once compiled; their exp is now Exp, the same
+        // bits at every tier (JitTierTest), so the rounds are likely unneeded now (not checked).
         Run none = train("--recompute", "none");   // warm-up
         Run full = null;
         Run auto = null;

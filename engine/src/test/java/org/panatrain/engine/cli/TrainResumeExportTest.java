@@ -2,8 +2,9 @@
 // ShardLoader, whose epoch, shard and offset state.json records) saving every 2 steps; its step-6 checkpoint loses
 // its COMMIT marker (a save cut short); `train --resume` falls back to step 4 and its steps 5 and 6
 // have the same losses (--metrics) and final weights (--save) as the uninterrupted run, bit for
-// bit. Both runs are fresh JVMs running Main (ChildJvm): in one long-lived JVM the CPU kernels'
-// last bits can change once the JIT recompiles them. Then `export` + `eval` give the loss of the
+// bit. Both runs are fresh JVMs running Main (ChildJvm), as a user would run them (the CPU kernels
+// give the same bits at every JIT tier since their exp is Exp: with --threads 2 the test passes too,
+// checked once). Then `export` + `eval` give the loss of the
 // trained model evaluated here, `sample --checkpoint` samples it, and a resume with another
 // learning rate is refused. The same holds with --optimizer adamw8bit (its INT8 state in the checkpoint)
 // and with --dropout (the masks of the resumed steps are those of the uninterrupted run).

@@ -29,10 +29,10 @@ class Gpt2RecomputeTest {
     static final int B = 2;
     static final int T = 32;
 
-    // A round counts when every policy matches the reference of that round: the JIT may change
-    // lanewise(EXP)'s last bit between the forward and a later rerun while it is still compiling
-    // (more so with dropout, whose kernels add to what it compiles), so a round can miss by a
-    // last bit; a schedule that reran ops on other inputs, or with other masks, misses every round.
+    // A round counts when every policy matches the reference of that round; a schedule that reran
+    // ops on other inputs, or with other masks, misses every round. The rounds were for the JIT:
+    // lanewise(EXP)'s last bit changed once C2 compiled it; the kernels' exp is now Exp, the same
+    // bits at every tier (JitTierTest), so the rounds are likely unneeded now (not checked).
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void everyPolicyComputesExactlyTheGradientsOfNone(boolean dropout) {
@@ -54,10 +54,9 @@ class Gpt2RecomputeTest {
         }
     }
 
-    // The reference run, after warm-up runs: the CPU kernels' Vector API lane reductions
-    // (reduceLanes(ADD), whose float order the JDK leaves open) can round differently before
-    // and after the JIT compiles them, so a cold first run may differ from later ones in the
-    // last bit whatever the schedule. Runs until two in a row agree (at most 5).
+    // The reference run, after warm-up runs until two in a row agree (at most 5): written for
+    // reduceLanes(ADD) and lanewise(EXP), which rounded differently once the JIT compiled them;
+    // the kernels now use Vec.sumLanes and Exp, the same at every tier (warm-up likely unneeded).
     private static float[] warmReference(Kernels kernels, Gpt2 model, Gpt2TrainingGraph g) {
         float[] previous = StepRuns.lossesAndGradients(kernels, model, g, g.arenaPlan().layout());
         for (int i = 0; i < 4; i++) {

@@ -221,13 +221,7 @@ final class CpuAttention {
             mx = mx.max(FloatVector.fromArray(S, s, j));
         }
         float max = mx.reduceLanes(VectorOperators.MAX);
-        FloatVector sum = FloatVector.zero(S);
-        for (int j = from; j < end; j += L) {
-            FloatVector e = FloatVector.fromArray(S, s, j).sub(max).lanewise(VectorOperators.EXP);
-            sum = sum.add(e);
-            e.intoArray(s, j);
-        }
-        float inv = 1f / Vec.sumLanes(sum);
+        float inv = 1f / Exp.shiftedSum(s, from, end, max);
         for (int j = from; j < end; j += L) {
             FloatVector.fromArray(S, s, j).mul(inv).intoArray(s, j);
         }

@@ -1,5 +1,5 @@
 // Fused softmax + cross-entropy on the CPU: per row of logits, the loss, then the logits are
-// overwritten in place with dlogits. Rows are spread over the threads. Leaves out validation
+// overwritten in place with dlogits, in two parallel passes over the rows. Leaves out validation
 // (CpuKernels checks shapes and target ids) and label smoothing / ignore-index.
 package org.panatrain.kernels.cpu;
 
@@ -28,14 +28,28 @@ final class CpuCrossEntropy {
         private MemorySegment targets;
         private float dlossScale;
         private int V;
+        private float[] sums = new float[0]; // (N) each row's sum of exp(l - max), from the first pass to the second
 
-        void rows(int n0, int n1) {
+        void lossRows(int n0, int n1) {
             for (int n = n0; n < n1; n++) {
-                row(losses, logits, targets.getAtIndex(I, n), dlossScale, n, V);
+                sums[n] = loss(losses, logits, targets.getAtIndex(I, n), n, V);
+            }
+        }
+
+        void gradientRows(int n0, int n1) {
+            for (int n = n0; n < n1; n++) {
+                gradient(logits, targets.getAtIndex(I, n), dlossScale, sums[n], n, V);
             }
         }
     }
 
+    /*
+     * Two passes over the rows, each its own parallel call: the losses (max, then exp(l - max)
+     * stored back and summed), then the gradients (scale). In one method with Exp inlined, the
+     * three row loops went over C2's inlining budget whenever C2 compiled the row before Exp
+     * (PrintInlining: the scale's Vec.store failed with NodeCountInliningCutoff, and a vector was
+     * boxed every iteration); each pass is compiled on its own.
+     */
     static void run(Parallel par, MemorySegment losses, MemorySegment logits, MemorySegment targets, float dlossScale,
                     int N, int V) {
         Call call = CALLS.get();
@@ -44,15 +58,19 @@ final class CpuCrossEntropy {
         call.targets = targets;
         call.dlossScale = dlossScale;
         call.V = V;
+        if (call.sums.length < N) {
+            call.sums = new float[N];
+        }
         try {
-            par.forRange(N, GRAIN_ROWS, call, Call::rows);
+            par.forRange(N, GRAIN_ROWS, call, Call::lossRows);
+            par.forRange(N, GRAIN_ROWS, call, Call::gradientRows);
         } finally {
             call.losses = call.logits = call.targets = null;
         }
     }
 
-    /** Three passes over the row (it stays in L1): max; exp(l - max) stored back and summed; scale. */
-    private static void row(MemorySegment losses, MemorySegment logits, int target, float dlossScale, int n, int V) {
+    /** Row n's loss; its logits become exp(l - max), whose sum it returns. */
+    private static float loss(MemorySegment losses, MemorySegment logits, int target, int n, int V) {
         long row = (long) n * V;
         int vv = Vec.bound(V);
         FloatVector accMax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -65,37 +83,19 @@ final class CpuCrossEntropy {
             max = Math.max(max, logits.getAtIndex(F, row + i));
         }
         float targetLogit = logits.getAtIndex(F, row + target);
+        float sum = Exp.shiftedSum(logits, row, V, max);
+        losses.setAtIndex(F, n, (float) (Math.log(sum) + max - targetLogit));
+        return sum;
+    }
+
+    /** Row n's exps (sum {@code sum}) become dlogits: softmax - onehot, times dlossScale (0: none wanted). */
+    private static void gradient(MemorySegment logits, int target, float dlossScale, float sum, int n, int V) {
+        long row = (long) n * V;
         if (dlossScale == 0f) {
-            float sum = expSum(logits, row, V, max, false);
-            losses.setAtIndex(F, n, (float) (Math.log(sum) + max - targetLogit));
             Vec.fill(logits, row, V, 0f);
             return;
         }
-        float sum = expSum(logits, row, V, max, true);
-        losses.setAtIndex(F, n, (float) (Math.log(sum) + max - targetLogit));
         Vec.scale(logits, row, V, dlossScale / sum);
         logits.setAtIndex(F, row + target, logits.getAtIndex(F, row + target) - dlossScale);
-    }
-
-    /** Sum of exp(l - max) over the row; with {@code store} the exps replace the logits. */
-    private static float expSum(MemorySegment logits, long row, int V, float max, boolean store) {
-        FloatVector acc = FloatVector.zero(S);
-        int vv = Vec.bound(V), i = 0;
-        for (; i < vv; i += L) {
-            FloatVector e = Vec.load(logits, row + i).sub(max).lanewise(VectorOperators.EXP);
-            acc = acc.add(e);
-            if (store) {
-                Vec.store(e, logits, row + i);
-            }
-        }
-        float sum = Vec.sumLanes(acc);
-        for (; i < V; i++) {
-            float e = (float) Math.exp(logits.getAtIndex(F, row + i) - max);
-            sum += e;
-            if (store) {
-                logits.setAtIndex(F, row + i, e);
-            }
-        }
-        return sum;
     }
 }

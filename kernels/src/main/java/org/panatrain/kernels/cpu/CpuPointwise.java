@@ -9,7 +9,6 @@ import static org.panatrain.kernels.cpu.Vec.S;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Vectorized, multi-threaded elementwise ops over flat FP32 segments of n elements. */
 final class CpuPointwise {
@@ -40,7 +39,7 @@ final class CpuPointwise {
     }
 
     /** Which elementwise op an {@link Operands} call runs. */
-    private enum Kind { FILL, COPY, ACCUMULATE, SCALE, ADD, GELU_FORWARD, GELU_BACKWARD }
+    private enum Kind { FILL, COPY, ACCUMULATE, SCALE, ADD }
 
     /** The operands of one elementwise op: out (op) a, b, value; one object per calling thread, reused. */
     private static final class Operands extends ElementCall {
@@ -58,13 +57,44 @@ final class CpuPointwise {
                 case ACCUMULATE -> Vec.accumulate(out, s, a, s, e - s);
                 case SCALE -> Vec.scale(out, s, e - s, value);
                 case ADD -> Vec.add(out, s, a, s, b, s, e - s);
-                case GELU_FORWARD -> geluForwardRange(out, a, s, e);
-                case GELU_BACKWARD -> geluBackwardRange(out, a, b, s, e);
             }
         }
     }
 
+    /*
+     * GELU forward and backward are calls of their own, not kinds of Operands, so that C2 never
+     * compiles both GELU loops (each with Exp's vector ops inlined) into one Operands.run with the
+     * other ops: that would go over its inlining budget, and the vector ops would then allocate.
+     * (As kinds of Operands they allocated nothing in a warm step when measured, because C2 had
+     * compiled the GELU loops on their own first; that depends on the order it compiles them in.)
+     */
+
+    /** GELU forward's operands: out = gelu(inp); one object per calling thread, reused. */
+    private static final class GeluForward extends ElementCall {
+        private MemorySegment out;
+        private MemorySegment inp;
+
+        @Override
+        void run(long s, long e) {
+            geluForwardRange(out, inp, s, e);
+        }
+    }
+
+    /** GELU backward's operands: dinp += dout * gelu'(inp); one object per calling thread, reused. */
+    private static final class GeluBackward extends ElementCall {
+        private MemorySegment dinp;
+        private MemorySegment inp;
+        private MemorySegment dout;
+
+        @Override
+        void run(long s, long e) {
+            geluBackwardRange(dinp, inp, dout, s, e);
+        }
+    }
+
     private static final ThreadLocal<Operands> OPERANDS = ThreadLocal.withInitial(Operands::new);
+    private static final ThreadLocal<GeluForward> GELU_FORWARD = ThreadLocal.withInitial(GeluForward::new);
+    private static final ThreadLocal<GeluBackward> GELU_BACKWARD = ThreadLocal.withInitial(GeluBackward::new);
 
     private CpuPointwise() {
     }
@@ -122,7 +152,14 @@ final class CpuPointwise {
      */
 
     static void geluForward(Parallel par, MemorySegment out, MemorySegment inp, long n) {
-        run(par, Kind.GELU_FORWARD, n, out, inp, null, 0f);
+        GeluForward g = GELU_FORWARD.get();
+        g.out = out;
+        g.inp = inp;
+        try {
+            forElements(par, n, g);
+        } finally {
+            g.out = g.inp = null;
+        }
     }
 
     private static void geluForwardRange(MemorySegment out, MemorySegment inp, long i, long end) {
@@ -130,13 +167,13 @@ final class CpuPointwise {
         for (; i < vend; i += L) {
             FloatVector x = Vec.load(inp, i);
             FloatVector minus2u = x.mul(x).mul(-2 * GELU_B).sub(2 * GELU_A).mul(x);
-            FloatVector e = minus2u.min(EXP_CLAMP).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.of(minus2u.min(EXP_CLAMP));
             Vec.store(x.div(e.add(1f)), out, i);
         }
         for (; i < end; i++) {
             float x = inp.getAtIndex(F, i);
-            float e = (float) Math.exp(Math.min(EXP_CLAMP, -2 * x * (GELU_A + GELU_B * x * x)));
-            out.setAtIndex(F, i, x / (1 + e));
+            float e = Exp.of(Math.min(EXP_CLAMP, (x * x * (-2 * GELU_B) - 2 * GELU_A) * x));
+            out.setAtIndex(F, i, x / (e + 1f));
         }
     }
 
@@ -146,7 +183,15 @@ final class CpuPointwise {
      */
 
     static void geluBackward(Parallel par, MemorySegment dinp, MemorySegment inp, MemorySegment dout, long n) {
-        run(par, Kind.GELU_BACKWARD, n, dinp, inp, dout, 0f);
+        GeluBackward g = GELU_BACKWARD.get();
+        g.dinp = dinp;
+        g.inp = inp;
+        g.dout = dout;
+        try {
+            forElements(par, n, g);
+        } finally {
+            g.dinp = g.inp = g.dout = null;
+        }
     }
 
     private static void geluBackwardRange(MemorySegment dinp, MemorySegment inp, MemorySegment dout, long i, long end) {
@@ -154,20 +199,19 @@ final class CpuPointwise {
         for (; i < vend; i += L) {
             FloatVector x = Vec.load(inp, i);
             FloatVector x2 = x.mul(x);
-            FloatVector e = x2.mul(-2 * GELU_B).sub(2 * GELU_A).mul(x).min(EXP_CLAMP).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.of(x2.mul(-2 * GELU_B).sub(2 * GELU_A).mul(x).min(EXP_CLAMP));
             FloatVector s = ONE.div(e.add(1f));
             FloatVector du = x2.mul(3 * GELU_B).add(GELU_A);
             FloatVector grad = s.add(x.mul(2f).mul(s).mul(e.mul(s)).mul(du));
             Vec.store(Vec.load(dout, i).fma(grad, Vec.load(dinp, i)), dinp, i);
         }
-        for (; i < end; i++) {
-            dinp.setAtIndex(F, i, dinp.getAtIndex(F, i) + dout.getAtIndex(F, i) * geluGrad(inp.getAtIndex(F, i)));
+        for (; i < end; i++) {   // the vector loop's operations, one element at a time
+            float x = inp.getAtIndex(F, i);
+            float x2 = x * x;
+            float e = Exp.of(Math.min(EXP_CLAMP, (x2 * (-2 * GELU_B) - 2 * GELU_A) * x));
+            float s = 1f / (e + 1f);
+            float grad = s + x * 2f * s * (e * s) * (x2 * (3 * GELU_B) + GELU_A);
+            dinp.setAtIndex(F, i, Math.fma(dout.getAtIndex(F, i), grad, dinp.getAtIndex(F, i)));
         }
-    }
-
-    private static float geluGrad(float x) {
-        float e = (float) Math.exp(Math.min(EXP_CLAMP, -2 * x * (GELU_A + GELU_B * x * x)));
-        float s = 1 / (1 + e);
-        return s + x * 2 * s * (e * s) * (GELU_A + 3 * GELU_B * x * x);
     }
 }

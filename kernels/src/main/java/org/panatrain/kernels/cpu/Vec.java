@@ -2,8 +2,7 @@
 // by element index, the elementwise loops (vector body + scalar tail) that several ops reuse, and a
 // lane sum in a fixed order (reduceLanes(ADD) may add in another order once the JIT compiles it,
 // so the same run gave other last bits before and after warm-up). Leaves out threading (see
-// Parallel), anything op-specific, and a reproducible exp: lanewise(EXP) may still differ in the
-// last bit between JIT tiers (a polynomial exp of our own allocated in steady state; not kept).
+// Parallel), anything op-specific, and exp (see Exp: lanewise(EXP) is not reproducible either).
 package org.panatrain.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
