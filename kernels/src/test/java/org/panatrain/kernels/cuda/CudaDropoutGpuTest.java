@@ -22,25 +22,23 @@ import org.panatrain.memory.Tensor;
 
 @Tag("gpu")
 class CudaDropoutGpuTest {
+    private static GpuTestBackends backends;
     private static CudaKernels gpu;
     private static CpuKernels cpu;
     private static DeviceArena arena;
 
     @BeforeAll
     static void open() {
-        Cuda.Availability a = Cuda.availability();
-        assumeTrue(a.available(), "CUDA is not available: " + a.reason());
-        gpu = CudaKernels.create(0);
-        cpu = CpuKernels.create();
-        arena = DeviceArena.allocate("CudaDropoutGpuTest", 1L << 28);
+        backends = GpuTestBackends.openOrSkip("CudaDropoutGpuTest", 1L << 28);
+        gpu = backends.gpu();
+        cpu = backends.cpu();
+        arena = backends.arena();
     }
 
     @AfterAll
     static void close() {
-        if (gpu != null) {
-            arena.close();
-            gpu.close();
-            cpu.close();
+        if (backends != null) {
+            backends.close();
         }
     }
 

@@ -28,25 +28,23 @@ import org.panatrain.memory.Tensor;
 
 @Tag("gpu")
 class CudaKernelsGpuTest {
+    private static GpuTestBackends backends;
     private static CudaKernels gpu;
     private static CpuKernels cpu;
     private static DeviceArena arena;
 
     @BeforeAll
     static void open() {
-        Cuda.Availability a = Cuda.availability();
-        assumeTrue(a.available(), "CUDA is not available: " + a.reason());
-        gpu = CudaKernels.create(0);
-        cpu = CpuKernels.create();
-        arena = DeviceArena.allocate("CudaKernelsGpuTest", 1L << 30);
+        backends = GpuTestBackends.openOrSkip("CudaKernelsGpuTest", 1L << 30);
+        gpu = backends.gpu();
+        cpu = backends.cpu();
+        arena = backends.arena();
     }
 
     @AfterAll
     static void close() {
-        if (gpu != null) {
-            arena.close();
-            gpu.close();
-            cpu.close();
+        if (backends != null) {
+            backends.close();
         }
     }
 
