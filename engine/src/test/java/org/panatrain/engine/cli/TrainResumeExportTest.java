@@ -2,9 +2,9 @@
 // ShardLoader, whose epoch, shard and offset state.json records) saving every 2 steps; its step-6 checkpoint loses
 // its COMMIT marker (a save cut short); `train --resume` falls back to step 4 and its steps 5 and 6
 // have the same losses (--metrics) and final weights (--save) as the uninterrupted run, bit for
-// bit. Both runs are fresh JVMs running Main (ChildJvm), as a user would run them (the CPU kernels
-// give the same bits at every JIT tier since their exp is Exp: with --threads 2 the test passes too,
-// checked once). Then `export` + `eval` give the loss of the
+// bit. Both runs are fresh JVMs running Main (ChildJvm) with 2 threads, as a user would run them
+// (the CPU kernels give the same bits at every JIT tier and on every worker, whatever it has
+// compiled: lane sums in a fixed order, exp of our own). Then `export` + `eval` give the loss of the
 // trained model evaluated here, `sample --checkpoint` samples it, and a resume with another
 // learning rate is refused. The same holds with --optimizer adamw8bit (its INT8 state in the checkpoint)
 // and with --dropout (the masks of the resumed steps are those of the uninterrupted run).
@@ -68,7 +68,7 @@ class TrainResumeExportTest {
         Path ckpt = dir.resolve("ckpt");
         List<String> common = List.of("train", "--config", config.toString(), "--data", shard.toString(), "--steps", "6",
                 "--batch", Integer.toString(B), "--seq", Integer.toString(T), "--grad-accum", "2", "--lr", "1e-2",
-                "--device", "cpu", "--threads", "1", "--checkpoint-dir", ckpt.toString(), "--checkpoint-every", "2",
+                "--device", "cpu", "--threads", "2", "--checkpoint-dir", ckpt.toString(), "--checkpoint-every", "2",
                 "--keep-last", "3");
         Path straightMetrics = dir.resolve("straight.jsonl");
         Path straightWeights = dir.resolve("straight.safetensors");
@@ -158,7 +158,7 @@ class TrainResumeExportTest {
         Path ckpt = dir.resolve("ckpt");
         List<String> common = new ArrayList<>(List.of("train", "--config", config.toString(), "--data", shard.toString(),
                 "--steps", "4", "--batch", Integer.toString(B), "--seq", Integer.toString(T), "--lr", "1e-2",
-                "--device", "cpu", "--threads", "1", "--checkpoint-dir", ckpt.toString(), "--checkpoint-every", "2"));
+                "--device", "cpu", "--threads", "2", "--checkpoint-dir", ckpt.toString(), "--checkpoint-every", "2"));
         common.addAll(options);
         Path straightMetrics = dir.resolve("straight.jsonl");
         Path straightWeights = dir.resolve("straight.safetensors");
