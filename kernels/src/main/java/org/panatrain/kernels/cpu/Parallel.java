@@ -10,6 +10,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -43,6 +44,7 @@ public final class Parallel implements AutoCloseable {
     private Chunk[] tasks = new Chunk[0];   // grow-only, reused by every call
     private final AtomicInteger pending = new AtomicInteger();   // chunks of the current call not yet done
     private volatile Thread waiter;                               // the thread that started the current call
+    private final AtomicReference<Thread> caller = new AtomicReference<>(); // held during a call: one at a time
     private volatile Throwable failure;                           // what a chunk of the current call threw
 
     public Parallel(int threads) {
@@ -119,8 +121,9 @@ public final class Parallel implements AutoCloseable {
      * Runs chunk tasks 0..chunks-1 of the current call on the pool. The task objects are made once
      * and reused by every call; the caller hands them to the pool and parks until the last one
      * counts itself done (a ForkJoinPool.invoke or join from outside the pool allocates a wait
-     * node per call), so a call allocates nothing (one caller at a time, as the CPU backend is
-     * used). A call from inside one of this pool's tasks gets tasks of its own.
+     * node per call), so a call allocates nothing. One outside caller at a time: a second thread
+     * calling meanwhile gets an IllegalStateException rather than corrupting the tasks. A call
+     * from inside one of this pool's tasks gets tasks of its own.
      */
     @SuppressWarnings("unchecked")
     private <T> void dispatch(int n, int chunks, T target, Body<? super T> body, boolean ranges) {
@@ -135,6 +138,22 @@ public final class Parallel implements AutoCloseable {
             ForkJoinTask.invokeAll(nested);
             return;
         }
+        Thread me = Thread.currentThread();
+        if (!caller.compareAndSet(null, me)) {   // a second thread would overwrite the reused tasks
+            Thread holder = caller.get();
+            throw new IllegalStateException(me.getName() + " called the CPU backend while "
+                    + (holder == null ? "another thread" : holder.getName())
+                    + " was in a call: a backend takes one calling thread at a time");
+        }
+        try {
+            runOnPool(n, chunks, target, anyBody, ranges);
+        } finally {
+            caller.set(null);
+        }
+    }
+
+    /** The body of {@link #dispatch} for the one outside caller, which holds {@link #caller}. */
+    private void runOnPool(int n, int chunks, Object target, Body<Object> anyBody, boolean ranges) {
         if (tasks.length < chunks) {
             Chunk[] grown = Arrays.copyOf(tasks, chunks);
             for (int c = tasks.length; c < chunks; c++) {

@@ -9,6 +9,7 @@ package org.panatrain.kernels.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -109,6 +110,40 @@ class ParallelTest {
                 assertThat(counts.hits.get(i)).as("index %d when the call returned", i).isEqualTo(1);
             }
             assertThat(interrupted).as("the caller's interrupt flag after the call").isTrue();
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aSecondCallingThreadIsRefusedWhileACallRunsAndTheFirstCallCompletes() throws Exception {
+        int n = 8;
+        Counts counts = new Counts(n);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (Parallel p = new Parallel(2)) {
+            Thread first = new Thread(() -> p.forRange(n, 1, counts, (c, start, end) -> {
+                inside.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                c.cover(start, end);
+            }), "first caller");
+            first.start();
+            inside.await();
+            assertThatThrownBy(() -> p.forRange(n, 1, counts, Counts::cover))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("first caller").hasMessageContaining("one calling thread at a time");
+            release.countDown();
+            first.join();
+            for (int i = 0; i < n; i++) {
+                assertThat(counts.hits.get(i)).as("index %d after the first call", i).isEqualTo(1);
+            }
+            p.forRange(n, 1, counts, Counts::cover);   // free again once the first call returned
+            for (int i = 0; i < n; i++) {
+                assertThat(counts.hits.get(i)).as("index %d after a second call", i).isEqualTo(2);
+            }
         }
     }
 }
